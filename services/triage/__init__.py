@@ -1,0 +1,1 @@
+"""Triage: turns every request for mental-health help into a recorded, deadline-bound MHP decision."""

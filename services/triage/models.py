@@ -1,0 +1,55 @@
+"""Triage's own tables. This service holds patient identity because the MHP needs it to call back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from shared.db import UtcDateTime
+
+
+class TriageCall(SQLModel, table=True):
+    __tablename__ = "triage_calls"
+    __table_args__ = (Index("ix_triage_calls_worklist", "status", "pcn_code", "priority", "received_at"),)
+
+    call_id: uuid.UUID = Field(primary_key=True)
+    correlation_id: uuid.UUID = Field(index=True)
+    received_event_id: uuid.UUID
+    pcn_code: str
+    practice_ods: str
+    channel: str
+    caller_urgency: str
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    nhs_number: str
+    date_of_birth: date
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    red_flags: bool = False
+    # 0 = red flags, 1 = caller says urgent, 2 = the rest; lower comes first in the worklist.
+    priority: int = 2
+    status: str = "awaiting_triage"
+    latest_decision_id: uuid.UUID | None = None
+
+
+class TriageDecision(SQLModel, table=True):
+    """Every decision is kept: a re-triage supersedes the earlier one but never deletes it."""
+
+    __tablename__ = "triage_decisions"
+
+    decision_id: uuid.UUID = Field(primary_key=True)
+    call_id: uuid.UUID = Field(foreign_key="triage_calls.call_id", index=True)
+    event_id: uuid.UUID
+    triage_code: str
+    disposition: str
+    respond_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    modality: str | None = None
+    appointment_minutes: int | None = None
+    out_of_scope_reason: str | None = None
+    clinician: str
+    decided_at: datetime = Field(sa_type=UtcDateTime)
+    supersedes: uuid.UUID | None = None
+
+
+TABLES = (TriageCall.__table__, TriageDecision.__table__)  # type: ignore[attr-defined]

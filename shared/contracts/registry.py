@@ -1,0 +1,65 @@
+"""From `event_type` and major version to the contract model; parsing of raw message bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.contracts.envelope import Contract, Envelope
+from shared.contracts.v1 import ALL_V1
+
+EventModel = type[Envelope[Contract]]
+
+REGISTRY: dict[tuple[str, int], EventModel] = {(m.EVENT_TYPE, m.MAJOR): m for m in ALL_V1}
+
+
+class ContractError(ValueError):
+    """A message that can never be processed: bad JSON, unknown type or failed validation.
+
+    `reason` is safe to put in a dead-letter header: it names fields, never their values.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def model_for(event_type: str, major: int = 1) -> EventModel:
+    try:
+        return REGISTRY[(event_type, major)]
+    except KeyError:
+        raise ContractError(f"unknown event_type {event_type!r} v{major}") from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Field paths and messages only: pydantic's own text echoes input values, which may identify a patient."""
+    parts = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        location = ".".join(str(p) for p in item["loc"]) or "<message>"
+        parts.append(f"{location}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_event(body: bytes | str) -> Envelope[Contract]:
+    """Parse and validate one message body into its contract model, or raise ContractError."""
+    try:
+        raw: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"body is not valid JSON ({type(exc).__name__})") from None
+    if not isinstance(raw, dict):
+        raise ContractError("body is not a JSON object")
+    event_type = raw.get("event_type")
+    if not isinstance(event_type, str):
+        raise ContractError("event_type: missing or not a string")
+    version = raw.get("schema_version", "1.0")
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        raise ContractError("schema_version: not of the form <major>.<minor>") from None
+    model = model_for(event_type, major)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ContractError(f"{event_type} v{major} invalid: {describe_validation_error(exc)}") from None

@@ -1,0 +1,296 @@
+"""Version 1 of every event in the catalogue (BRIEF.md). Each payload carries the least data its consumers need.
+
+Only `call.received` carries patient identity; every later event refers to the episode
+(`correlation_id`) and to the call, appointment or referral by opaque id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from shared.contracts.codes import (
+    AppointmentType,
+    AttendanceStatus,
+    BookedBy,
+    CallerUrgency,
+    CancelledBy,
+    Channel,
+    Destination,
+    Disposition,
+    DnaFollowUpOutcome,
+    EscalationReason,
+    EscalationTarget,
+    Modality,
+    NextStep,
+    OutOfScopeReason,
+    SessionPeriod,
+    SignpostOutcome,
+    TriageCode,
+)
+from shared.contracts.envelope import (
+    Contract,
+    Envelope,
+    PatientIdentity,
+    ShortText,
+    StaffId,
+    UtcDatetime,
+)
+
+AppointmentMinutes = Literal[30, 60]
+
+
+# --- call.received -----------------------------------------------------------------------------
+
+
+class CallReceivedData(Contract):
+    call_id: uuid.UUID = Field(description="The practice system's id for this request.")
+    channel: Channel
+    patient: PatientIdentity
+    reason: ShortText = Field(description="Why the patient asked for help, as recorded by the practice.")
+    caller_urgency: CallerUrgency = CallerUrgency.ROUTINE
+
+
+class CallReceived(Envelope[CallReceivedData]):
+    EVENT_TYPE = "call.received"
+    event_type: Literal["call.received"] = "call.received"
+
+
+# --- call.triaged ------------------------------------------------------------------------------
+
+
+class CallTriagedData(Contract):
+    call_id: uuid.UUID
+    triage_code: TriageCode
+    disposition: Disposition
+    respond_by: UtcDatetime | None = Field(
+        description="Deadline for the MHP response under UK MHTS; none for codes F and G."
+    )
+    modality: Modality | None = None
+    appointment_minutes: AppointmentMinutes | None = None
+    out_of_scope_reason: OutOfScopeReason | None = None
+    destination: Destination | None = Field(
+        default=None, description="For refer, signpost and out-of-scope dispositions: where to."
+    )
+    supersedes: uuid.UUID | None = Field(
+        default=None, description="The earlier call.triaged event for this call that this one replaces."
+    )
+    clinician: StaffId
+
+    @model_validator(mode="after")
+    def _appointment_needs_length(self) -> CallTriagedData:
+        needs_appointment = self.disposition in (Disposition.URGENT_APPOINTMENT, Disposition.APPOINTMENT)
+        if needs_appointment and (self.appointment_minutes is None or self.respond_by is None):
+            raise ValueError("an appointment disposition needs appointment_minutes and respond_by")
+        if self.disposition is Disposition.OUT_OF_SCOPE and self.out_of_scope_reason is None:
+            raise ValueError("an out_of_scope disposition needs out_of_scope_reason")
+        return self
+
+
+class CallTriaged(Envelope[CallTriagedData]):
+    EVENT_TYPE = "call.triaged"
+    event_type: Literal["call.triaged"] = "call.triaged"
+
+
+# --- case.escalated ----------------------------------------------------------------------------
+
+
+class CaseEscalatedData(Contract):
+    escalation_id: uuid.UUID
+    target: EscalationTarget
+    reason: EscalationReason
+    call_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    referral_id: uuid.UUID | None = None
+    due_at: UtcDatetime | None = Field(default=None, description="The deadline that was breached or is at risk.")
+
+
+class CaseEscalated(Envelope[CaseEscalatedData]):
+    EVENT_TYPE = "case.escalated"
+    event_type: Literal["case.escalated"] = "case.escalated"
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+class SessionScheduledData(Contract):
+    session_id: uuid.UUID
+    session_date: date
+    period: SessionPeriod
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    modalities: tuple[Modality, ...] = Field(min_length=1)
+    room: str | None = Field(default=None, max_length=64)
+    clinician: StaffId
+
+
+class SessionScheduled(Envelope[SessionScheduledData]):
+    EVENT_TYPE = "session.scheduled"
+    event_type: Literal["session.scheduled"] = "session.scheduled"
+
+
+class SessionCancelledData(Contract):
+    session_id: uuid.UUID
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class SessionCancelled(Envelope[SessionCancelledData]):
+    EVENT_TYPE = "session.cancelled"
+    event_type: Literal["session.cancelled"] = "session.cancelled"
+
+
+# --- appointments ------------------------------------------------------------------------------
+
+
+class AppointmentBookedData(Contract):
+    appointment_id: uuid.UUID
+    call_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    starts_at: UtcDatetime
+    minutes: int = Field(gt=0, le=240)
+    modality: Modality
+    appointment_type: AppointmentType
+    booked_by: BookedBy
+    respond_by: UtcDatetime | None = None
+
+
+class AppointmentBooked(Envelope[AppointmentBookedData]):
+    EVENT_TYPE = "appointment.booked"
+    event_type: Literal["appointment.booked"] = "appointment.booked"
+
+
+class AppointmentCancelledData(Contract):
+    appointment_id: uuid.UUID
+    cancelled_by: CancelledBy
+    late: bool = False
+
+
+class AppointmentCancelled(Envelope[AppointmentCancelledData]):
+    EVENT_TYPE = "appointment.cancelled"
+    event_type: Literal["appointment.cancelled"] = "appointment.cancelled"
+
+
+class AppointmentWaitlistedData(Contract):
+    call_id: uuid.UUID
+    respond_by: UtcDatetime
+    modality: Modality | None = None
+    minutes: int = Field(gt=0, le=240)
+
+
+class AppointmentWaitlisted(Envelope[AppointmentWaitlistedData]):
+    EVENT_TYPE = "appointment.waitlisted"
+    event_type: Literal["appointment.waitlisted"] = "appointment.waitlisted"
+
+
+class AppointmentAttendedData(Contract):
+    appointment_id: uuid.UUID
+    attendance: Literal[AttendanceStatus.ATTENDED, AttendanceStatus.ARRIVED_LATE_SEEN]
+    next_step: NextStep
+    referral_destination: Destination | None = None
+
+
+class AppointmentAttended(Envelope[AppointmentAttendedData]):
+    EVENT_TYPE = "appointment.attended"
+    event_type: Literal["appointment.attended"] = "appointment.attended"
+
+
+class AppointmentDnaData(Contract):
+    appointment_id: uuid.UUID
+    attendance: Literal[AttendanceStatus.DID_NOT_ATTEND, AttendanceStatus.ARRIVED_LATE_NOT_SEEN]
+
+
+class AppointmentDna(Envelope[AppointmentDnaData]):
+    EVENT_TYPE = "appointment.dna"
+    event_type: Literal["appointment.dna"] = "appointment.dna"
+
+
+class DnaFollowedUpData(Contract):
+    appointment_id: uuid.UUID
+    outcome: DnaFollowUpOutcome
+
+
+class DnaFollowedUp(Envelope[DnaFollowedUpData]):
+    EVENT_TYPE = "dna.followed_up"
+    event_type: Literal["dna.followed_up"] = "dna.followed_up"
+
+
+# --- referrals and signposting -----------------------------------------------------------------
+
+
+class ReferralMadeData(Contract):
+    referral_id: uuid.UUID
+    destination: Destination
+    call_id: uuid.UUID | None = None
+    appointment_id: uuid.UUID | None = None
+    previous_referral_id: uuid.UUID | None = Field(
+        default=None, description="Set when this referral re-routes a declined one."
+    )
+
+
+class ReferralMade(Envelope[ReferralMadeData]):
+    EVENT_TYPE = "referral.made"
+    event_type: Literal["referral.made"] = "referral.made"
+
+
+class ReferralAcceptedData(Contract):
+    referral_id: uuid.UUID
+
+
+class ReferralAccepted(Envelope[ReferralAcceptedData]):
+    EVENT_TYPE = "referral.accepted"
+    event_type: Literal["referral.accepted"] = "referral.accepted"
+
+
+class ReferralDeclinedData(Contract):
+    referral_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReferralDeclined(Envelope[ReferralDeclinedData]):
+    EVENT_TYPE = "referral.declined"
+    event_type: Literal["referral.declined"] = "referral.declined"
+
+
+class ReferralCompletedData(Contract):
+    referral_id: uuid.UUID
+
+
+class ReferralCompleted(Envelope[ReferralCompletedData]):
+    EVENT_TYPE = "referral.completed"
+    event_type: Literal["referral.completed"] = "referral.completed"
+
+
+class SignpostRecordedData(Contract):
+    signpost_id: uuid.UUID
+    destination: Destination
+    outcome: SignpostOutcome
+    call_id: uuid.UUID | None = None
+    out_of_scope_reason: OutOfScopeReason | None = None
+
+
+class SignpostRecorded(Envelope[SignpostRecordedData]):
+    EVENT_TYPE = "signpost.recorded"
+    event_type: Literal["signpost.recorded"] = "signpost.recorded"
+
+
+ALL_V1: tuple[type[Envelope[Contract]], ...] = (
+    CallReceived,
+    CallTriaged,
+    CaseEscalated,
+    SessionScheduled,
+    SessionCancelled,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentWaitlisted,
+    AppointmentAttended,
+    AppointmentDna,
+    DnaFollowedUp,
+    ReferralMade,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReferralCompleted,
+    SignpostRecorded,
+)

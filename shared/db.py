@@ -1,0 +1,121 @@
+"""Database plumbing every service shares: engine, UTC-preserving column type and the unit of work.
+
+Each service owns its own database: a SQLite file by default, a PostgreSQL URL in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Table, TypeDecorator, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores instants as UTC and always returns timezone-aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    """An async engine; for SQLite, WAL mode and IMMEDIATE transactions so writers queue instead of failing."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let us issue BEGIN ourselves: pysqlite's deferred BEGIN upgrades to a write lock
+            # mid-transaction, which fails at once under concurrency instead of waiting.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin_immediate(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    """One service's database: the engine, a session factory and a unit of work that runs hooks after commit."""
+
+    def __init__(self, url: str, tables: Sequence[Table]) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.tables = list(tables)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Register a hook run after every successful unit of work (the outbox relay's wake-up)."""
+        self._after_commit.append(hook)
+
+    async def create_tables(self) -> None:
+        from sqlmodel import SQLModel
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all, tables=self.tables)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: everything done on the session commits together, or nothing does."""
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+        for hook in self._after_commit:
+            hook()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def ping(self) -> bool:
+        from sqlalchemy import text
+
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,246 @@
+"""Consuming events: validate, deduplicate, apply in one transaction, and decide ack / retry / dead-letter.
+
+`MessageProcessor.process` holds the policy; `register_subscriptions` wires it to FastStream with manual
+acks and a decoder that hands us raw bytes, so even a body that is not JSON reaches our policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import structlog
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.registry import ContractError, parse_event
+from shared.contracts.routing import binding_key, parse_routing_key
+from shared.db import Database, utcnow
+from shared.logging import get_logger
+from shared.messaging.inbox import already_processed, record_processed
+from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
+
+log = get_logger(__name__)
+
+CONSUMED = Counter("mhp_messages_consumed_total", "Messages consumed, by outcome", ["queue", "outcome"])
+HANDLE_SECONDS = Histogram("mhp_message_handle_seconds", "Time to apply one message", ["queue"])
+
+REASON_HEADER = "x-mhp-dead-letter-reason"
+
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when a valid message can never be applied. The reason must name no patient."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One handler of a service: its queue is `<service>.<name>`, bound to the listed event types."""
+
+    name: str
+    events: tuple[type[Envelope[Any]], ...]
+    handler: Handler
+    pcn_code: str = "*"
+
+    def queue_spec(self, service: str, delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> QueueSpec:
+        keys = tuple(binding_key(e.EVENT_TYPE, e.MAJOR, self.pcn_code) for e in self.events)
+        return QueueSpec(name=f"{service}.{self.name}", binding_keys=keys, delivery_limit=delivery_limit)
+
+
+class DeadLetterSink(Protocol):
+    async def publish_dead_letter(
+        self, body: bytes, *, queue: str, properties: dict[str, Any], headers: dict[str, Any]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the processor needs of an AMQP delivery (kept small so the policy is testable without a broker)."""
+
+    body: bytes
+    routing_key: str
+    message_id: str | None
+    correlation_id: str | None
+    message_type: str | None
+    headers: dict[str, Any]
+
+    @property
+    def delivery_count(self) -> int:
+        """How many times this message was delivered before (quorum queues set x-delivery-count)."""
+        value = self.headers.get("x-delivery-count", 0)
+        return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+
+
+class MessageProcessor:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        dead_letters: DeadLetterSink,
+        delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+        retry_delay: float = 0.5,
+    ) -> None:
+        self._db = db
+        self._dead_letters = dead_letters
+        self._delivery_limit = delivery_limit
+        self._retry_delay = retry_delay
+
+    async def process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
+        with structlog.contextvars.bound_contextvars(queue=queue):
+            started = time.perf_counter()
+            outcome = await self._process(queue, subscription, delivery)
+            HANDLE_SECONDS.labels(queue).observe(time.perf_counter() - started)
+            CONSUMED.labels(queue, outcome.value).inc()
+            return outcome
+
+    async def _process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
+        try:
+            event = parse_event(delivery.body)
+            self._check_consistent(subscription, delivery, event)
+        except ContractError as exc:
+            return await self._dead_letter(queue, delivery, exc.reason)
+
+        consumer = queue
+        try:
+            async with self._db.transaction() as session:
+                if await already_processed(session, consumer, event.event_id):
+                    log.info("duplicate_ignored", event_type=event.event_type)
+                    return Outcome.DUPLICATE
+                await record_processed(session, consumer, event.event_id)
+                await subscription.handler(session, event)
+        except PermanentFailure as exc:
+            return await self._dead_letter(queue, delivery, exc.reason)
+        except IntegrityError:
+            # A concurrent delivery of the same event may have committed first: then this is a duplicate.
+            async with self._db.read() as session:
+                if await already_processed(session, consumer, event.event_id):
+                    return Outcome.DUPLICATE
+            return await self._retry(queue, delivery, "IntegrityError")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("handler_failed", event_type=event.event_type, error=type(exc).__name__)
+            return await self._retry(queue, delivery, type(exc).__name__)
+        log.debug("event_applied", event_type=event.event_type)
+        return Outcome.APPLIED
+
+    @staticmethod
+    def _check_consistent(subscription: Subscription, delivery: Delivery, event: Envelope[Any]) -> None:
+        if type(event) not in subscription.events:
+            raise ContractError(f"{event.event_type} is not consumed by this queue")
+        if delivery.message_id and delivery.message_id != str(event.event_id):
+            raise ContractError("AMQP message_id does not match event_id")
+        try:
+            event_type, major, pcn_code, practice_ods = parse_routing_key(delivery.routing_key)
+        except ValueError:
+            raise ContractError("routing key is not <event_type>.v<major>.<pcn>.<practice>") from None
+        # Broker permissions confine a publisher by routing key; the body must not claim another PCN.
+        if (event_type, major, pcn_code, practice_ods) != (
+            event.event_type,
+            event.MAJOR,
+            event.pcn_code,
+            event.practice_ods,
+        ):
+            raise ContractError("routing key does not match the envelope (type, version, PCN or practice)")
+
+    async def _retry(self, queue: str, delivery: Delivery, error: str) -> Outcome:
+        attempts = delivery.delivery_count + 1
+        if attempts >= self._delivery_limit:
+            return await self._dead_letter(queue, delivery, f"gave up after {attempts} attempts: {error}")
+        # Back off before requeueing so a failing dependency is not hammered in a hot loop.
+        await asyncio.sleep(min(5.0, self._retry_delay * 2 ** (attempts - 1)))
+        return Outcome.RETRY
+
+    async def _dead_letter(self, queue: str, delivery: Delivery, reason: str) -> Outcome:
+        log.warning("message_dead_lettered", reason=reason)
+        headers = {
+            **{k: v for k, v in delivery.headers.items() if not k.startswith("x-mhp-")},
+            REASON_HEADER: reason[:1000],
+            "x-mhp-queue": queue,
+            "x-mhp-routing-key": delivery.routing_key[:255],
+            "x-mhp-dead-lettered-at": utcnow().isoformat(),
+        }
+        properties = {
+            "message_id": delivery.message_id,
+            "correlation_id": delivery.correlation_id,
+            "type": delivery.message_type,
+        }
+        try:
+            await self._dead_letters.publish_dead_letter(
+                delivery.body, queue=queue, properties=properties, headers=headers
+            )
+        except Exception as exc:
+            log.error("dead_letter_publish_failed", error=type(exc).__name__)
+            await asyncio.sleep(self._retry_delay)
+            return Outcome.RETRY
+        return Outcome.DEAD_LETTERED
+
+
+async def _raw_body(message: Any) -> bytes:
+    # FastStream's default decoder drops a body that is not JSON before the handler runs; we want it.
+    body: bytes = message.body
+    return body
+
+
+def register_subscriptions(
+    broker: RabbitBroker, service: str, subscriptions: Sequence[Subscription], processor: MessageProcessor
+) -> list[str]:
+    """Attach every subscription of a service to the broker; returns the queue names."""
+    queues = []
+    for subscription in subscriptions:
+        queue = f"{service}.{subscription.name}"
+        queues.append(queue)
+        _subscribe(broker, queue, subscription, processor)
+    return queues
+
+
+def _subscribe(broker: RabbitBroker, queue: str, subscription: Subscription, processor: MessageProcessor) -> None:
+    # declare=False: the queue was declared by declare_topology (or provisioned by ops) with its DLX
+    # arguments; FastStream only checks it exists.
+    @broker.subscriber(
+        RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_raw_body,
+        title=queue,
+        description=f"{service_of(queue)} consumes {', '.join(e.EVENT_TYPE for e in subscription.events)}",
+    )
+    async def consume(msg: RabbitMessage) -> None:
+        raw = msg.raw_message
+        delivery = Delivery(
+            body=raw.body,
+            routing_key=raw.routing_key or "",
+            message_id=raw.message_id,
+            correlation_id=raw.correlation_id,
+            message_type=raw.type,
+            headers=dict(raw.headers or {}),
+        )
+        outcome = await processor.process(queue, subscription, delivery)
+        if outcome is Outcome.RETRY:
+            await msg.nack(requeue=True)
+        else:
+            await msg.ack()
+
+
+def service_of(queue: str) -> str:
+    return queue.split(".", 1)[0]

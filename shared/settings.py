@@ -1,0 +1,30 @@
+"""Settings common to every service; each service subclasses with its own `<SERVICE>_` env prefix."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment. `RABBITMQ_URL` is shared by all services unless a prefixed one is set."""
+
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    rabbitmq_url: str = Field(
+        default_factory=lambda: os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
+    database_url: str = "sqlite+aiosqlite:///var/service.db"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    organisation_code: str = "RMH"
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    prefetch: int = Field(default=32, ge=1, le=1000)
+    delivery_limit: int = Field(default=10, ge=5)
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    relay_lease_seconds: float = Field(default=30.0, gt=0)
