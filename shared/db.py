@@ -42,7 +42,7 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
-    """An async engine; for SQLite, WAL mode and IMMEDIATE transactions so writers queue instead of failing."""
+    """An async engine; on SQLite, WAL and IMMEDIATE transactions so writers queue rather than fail."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -70,7 +70,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
 
 
 class Database:
-    """One service's database: the engine, a session factory and a unit of work that runs hooks after commit."""
+    """One service's database: engine, session factory, and a unit of work running hooks after commit."""
 
     def __init__(self, url: str, tables: Sequence[Table]) -> None:
         self.url = url
@@ -96,9 +96,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: everything done on the session commits together, or nothing does."""
-        async with self._sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._sessions() as session, session.begin():
+            yield session
         for hook in self._after_commit:
             hook()
 

@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Read from the environment. `RABBITMQ_URL` is shared by all services unless a prefixed one is set."""
 
-
     model_config = SettingsConfigDict(extra="ignore")
 
     rabbitmq_url: str = Field(

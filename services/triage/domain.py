@@ -78,11 +78,25 @@ def triage_outcome(
     respond_by = decided_at + window if window is not None else None
     # Risk first: A and B go to emergency services or the crisis team whatever the patient's age.
     if code is TriageCode.A:
-        return Outcome(Disposition.ESCALATE, respond_by, None, None, OutOfScopeReason.CRISIS,
-                       Destination.CRISIS_TEAM, EscalationTarget.EMERGENCY_SERVICES)
+        return Outcome(
+            Disposition.ESCALATE,
+            respond_by,
+            None,
+            None,
+            OutOfScopeReason.CRISIS,
+            Destination.CRISIS_TEAM,
+            EscalationTarget.EMERGENCY_SERVICES,
+        )
     if code is TriageCode.B:
-        return Outcome(Disposition.ESCALATE, respond_by, None, None, OutOfScopeReason.CRISIS,
-                       Destination.CRISIS_TEAM, EscalationTarget.CRISIS_TEAM)
+        return Outcome(
+            Disposition.ESCALATE,
+            respond_by,
+            None,
+            None,
+            OutOfScopeReason.CRISIS,
+            Destination.CRISIS_TEAM,
+            EscalationTarget.CRISIS_TEAM,
+        )
     age = age_on(date_of_birth, called_at.astimezone(LONDON).date())
     if age < MIN_AGE:
         return _out_of_scope(OutOfScopeReason.UNDER_18, Destination.CHILDREN_AND_YOUNG_PEOPLE, respond_by)
@@ -93,8 +107,9 @@ def triage_outcome(
     disposition = decision.disposition or DEFAULT_DISPOSITION[code]
     if disposition in (Disposition.URGENT_APPOINTMENT, Disposition.APPOINTMENT):
         minutes = COMPLEX_MINUTES if decision.complex_needs else STANDARD_MINUTES
-        return Outcome(disposition, respond_by, minutes, decision.modality or Modality.TELEPHONE,
-                       None, None, None)
+        return Outcome(
+            disposition, respond_by, minutes, decision.modality or Modality.TELEPHONE, None, None, None
+        )
     destination = Destination.TALKING_THERAPIES if disposition is Disposition.SIGNPOST else None
     return Outcome(disposition, respond_by, None, None, None, destination, None)
 

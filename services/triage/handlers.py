@@ -83,7 +83,7 @@ async def record_decision(
             disposition=outcome.disposition,
             respond_by=outcome.respond_by,
             modality=outcome.modality,
-            appointment_minutes=outcome.appointment_minutes,  # type: ignore[arg-type]
+            appointment_minutes=outcome.appointment_minutes,
             out_of_scope_reason=outcome.out_of_scope_reason,
             destination=outcome.destination,
             supersedes=previous.event_id if previous else None,
@@ -133,7 +133,9 @@ async def record_decision(
     return record
 
 
-async def worklist(session: AsyncSession, *, pcn_code: str, practice_ods: str | None = None) -> list[TriageCall]:
+async def worklist(
+    session: AsyncSession, *, pcn_code: str, practice_ods: str | None = None
+) -> list[TriageCall]:
     """Calls awaiting triage, most urgent first, then longest waiting."""
     query = select(TriageCall).where(
         (TriageCall.status == "awaiting_triage") & (TriageCall.pcn_code == pcn_code)

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-import nhs_number
+from nhs_number.validate import is_valid as nhs_number_is_valid
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 
@@ -20,7 +20,7 @@ def _check_nhs_number(value: str) -> str:
     if not re.fullmatch(r"\d{10}", digits):
         raise ValueError("NHS number must be 10 digits")
     # The message must not echo the number: reasons end up in dead-letter headers.
-    if not nhs_number.is_valid(digits):
+    if not nhs_number_is_valid(digits):
         raise ValueError("NHS number fails its Modulus 11 check digit")
     return digits
 
@@ -66,7 +66,9 @@ class Envelope(Contract, Generic[DataT]):
     event_type: str
     schema_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = "1.0"
     occurred_at: UtcDatetime
-    correlation_id: uuid.UUID = Field(description="The patient episode: shared by every event of one journey.")
+    correlation_id: uuid.UUID = Field(
+        description="The patient episode: shared by every event of one journey."
+    )
     causation_id: uuid.UUID | None = Field(default=None, description="The event that caused this one.")
     producer: Producer
     pcn_code: PcnCode

@@ -1,4 +1,4 @@
-"""Version 1 of every event in the catalogue (BRIEF.md). Each payload carries the least data its consumers need.
+"""Version 1 of every event in the catalogue (BRIEF.md); each payload carries the least data consumers need.
 
 Only `call.received` carries patient identity; every later event refers to the episode
 (`correlation_id`) and to the call, appointment or referral by opaque id.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -105,7 +105,9 @@ class CaseEscalatedData(Contract):
     call_id: uuid.UUID | None = None
     appointment_id: uuid.UUID | None = None
     referral_id: uuid.UUID | None = None
-    due_at: UtcDatetime | None = Field(default=None, description="The deadline that was breached or is at risk.")
+    due_at: UtcDatetime | None = Field(
+        default=None, description="The deadline that was breached or is at risk."
+    )
 
 
 class CaseEscalated(Envelope[CaseEscalatedData]):
@@ -276,7 +278,7 @@ class SignpostRecorded(Envelope[SignpostRecordedData]):
     event_type: Literal["signpost.recorded"] = "signpost.recorded"
 
 
-ALL_V1: tuple[type[Envelope[Contract]], ...] = (
+ALL_V1: tuple[type[Envelope[Any]], ...] = (
     CallReceived,
     CallTriaged,
     CaseEscalated,

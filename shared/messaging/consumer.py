@@ -76,7 +76,7 @@ class DeadLetterSink(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
-    """What the processor needs of an AMQP delivery (kept small so the policy is testable without a broker)."""
+    """What the processor needs of an AMQP delivery (small, so the policy is testable without a broker)."""
 
     body: bytes
     routing_key: str
@@ -215,7 +215,9 @@ def register_subscriptions(
     return queues
 
 
-def _subscribe(broker: RabbitBroker, queue: str, subscription: Subscription, processor: MessageProcessor) -> None:
+def _subscribe(
+    broker: RabbitBroker, queue: str, subscription: Subscription, processor: MessageProcessor
+) -> None:
     # declare=False: the queue was declared by declare_topology (or provisioned by ops) with its DLX
     # arguments; FastStream only checks it exists.
     @broker.subscriber(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, Text, text
+from sqlalchemy import Column, Index, LargeBinary, Text, func
 from sqlmodel import Field, SQLModel, col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,7 +105,7 @@ async def claim_batch(
             col(OutboxMessage.attempts),
         )
     )
-    rows = (await session.execute(statement)).all()
+    rows = (await session.exec(statement)).all()
     return sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
 
 
@@ -113,12 +113,12 @@ async def mark_published(session: AsyncSession, *, token: uuid.UUID, ids: list[i
     """Mark rows published, but only those this relay pass still holds (its lease not taken over)."""
     if not ids:
         return 0
-    result = await session.execute(
+    result = await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids) & (col(OutboxMessage.claim_token) == token))
         .values(published_at=utcnow(), claim_token=None, claimed_until=None, last_error=None)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 async def release_failed(
@@ -126,7 +126,7 @@ async def release_failed(
 ) -> None:
     """Give failed rows back with a backoff before their next attempt."""
     for row_id, error in failures.items():
-        await session.execute(
+        await session.exec(
             update(OutboxMessage)
             .where((col(OutboxMessage.id) == row_id) & (col(OutboxMessage.claim_token) == token))
             .values(
@@ -139,18 +139,18 @@ async def release_failed(
 
 
 async def pending_count(session: AsyncSession) -> int:
-    result = await session.execute(
-        text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    result = await session.exec(
+        select(func.count()).select_from(OutboxMessage).where(col(OutboxMessage.published_at).is_(None))
     )
-    return int(result.scalar_one())
+    return int(result.one())
 
 
 async def purge_published(session: AsyncSession, *, older_than: timedelta) -> int:
     """Delete rows published long enough ago that no one will ask for them again."""
     cutoff = utcnow() - older_than
-    result = await session.execute(
+    result = await session.exec(
         delete(OutboxMessage).where(
             col(OutboxMessage.published_at).is_not(None) & (col(OutboxMessage.published_at) < cutoff)
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)

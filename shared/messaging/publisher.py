@@ -37,9 +37,7 @@ class ConfirmingPublisher:
             if self._connection is None or self._connection.is_closed:
                 self._connection = await aio_pika.connect_robust(self._url)
             if self._channel is None or self._channel.is_closed:
-                self._channel = await self._connection.channel(
-                    publisher_confirms=True, on_return_raises=True
-                )
+                self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
 
     async def close(self) -> None:
         if self._connection is not None:

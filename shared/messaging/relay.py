@@ -1,4 +1,4 @@
-"""The outbox relay: publishes committed outbox rows with confirms, retries with backoff, sweeps after crashes.
+"""The outbox relay: publishes committed rows with confirms, retries with backoff, sweeps after crashes.
 
 Each pass claims a batch under a fresh token and lease, publishes the batch concurrently, and marks
 confirmed rows published. A relay that dies mid-pass leaves its rows claimed; once the lease expires
@@ -8,6 +8,7 @@ any relay (this one after a restart, or another replica) claims and publishes th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 from typing import Protocol
@@ -22,7 +23,9 @@ from shared.messaging.outbox import ClaimedMessage
 log = get_logger(__name__)
 
 PUBLISHED = Counter("mhp_outbox_published_total", "Outbox rows published and confirmed", ["event_type"])
-PUBLISH_FAILURES = Counter("mhp_outbox_publish_failures_total", "Outbox publishes that failed", ["event_type"])
+PUBLISH_FAILURES = Counter(
+    "mhp_outbox_publish_failures_total", "Outbox publishes that failed", ["event_type"]
+)
 
 
 class Publisher(Protocol):
@@ -69,9 +72,7 @@ class OutboxRelay:
         """One pass: claim, publish, record. Returns how many rows were published."""
         token = uuid.uuid4()
         async with self._db.transaction() as session:
-            batch = await outbox.claim_batch(
-                session, token=token, limit=self._batch_size, lease=self._lease
-            )
+            batch = await outbox.claim_batch(session, token=token, limit=self._batch_size, lease=self._lease)
         if not batch:
             return 0
         results = await asyncio.gather(*(self._publish(m) for m in batch), return_exceptions=True)
@@ -90,7 +91,9 @@ class OutboxRelay:
             await outbox.mark_published(session, token=token, ids=published)
             await outbox.release_failed(session, token=token, failures=failures, retry_at=retry_at)
         if failures:
-            log.warning("outbox_publish_failed", relay=self.name, failed=len(failures), published=len(published))
+            log.warning(
+                "outbox_publish_failed", relay=self.name, failed=len(failures), published=len(published)
+            )
         return len(published)
 
     async def _publish(self, message: ClaimedMessage) -> None:
@@ -116,8 +119,6 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval)
             if published >= self._batch_size:
                 continue  # more may be waiting
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
-            except TimeoutError:
-                pass
             self._wake.clear()

@@ -1,0 +1,53 @@
+"""Builders for valid events, with synthetic patients (NHS numbers that pass Modulus 11)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date
+from typing import Any
+
+from shared.contracts.codes import CallerUrgency, Channel
+from shared.contracts.v1 import CallReceived, CallReceivedData
+
+PCN = "U00123"
+PRACTICE = "Y01234"
+
+
+def synthetic_nhs_number(rng: random.Random | None = None) -> str:
+    """A 10-digit number with a valid Modulus 11 check digit (999 prefix: the synthetic range)."""
+    rng = rng or random.Random()
+    while True:
+        digits = [9, 9, 9] + [rng.randrange(10) for _ in range(6)]
+        total = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return "".join(map(str, digits)) + str(check)
+
+
+def call_received(
+    *,
+    pcn_code: str = PCN,
+    practice_ods: str = PRACTICE,
+    reason: str = "low mood and anxiety for three weeks",
+    channel: Channel = Channel.TELEPHONE,
+    date_of_birth: date = date(1985, 6, 1),
+    call_id: uuid.UUID | None = None,
+    **envelope: Any,
+) -> CallReceived:
+    return CallReceived.create(
+        CallReceivedData(
+            call_id=call_id or uuid.uuid4(),
+            channel=channel,
+            patient={"nhs_number": synthetic_nhs_number(), "date_of_birth": date_of_birth},  # type: ignore[arg-type]
+            reason=reason,
+            caller_urgency=CallerUrgency.ROUTINE,
+        ),
+        producer=f"{practice_ods}/reception",
+        pcn_code=pcn_code,
+        practice_ods=practice_ods,
+        correlation_id=envelope.pop("correlation_id", uuid.uuid4()),
+        **envelope,
+    )
