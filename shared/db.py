@@ -5,6 +5,8 @@ Each service owns its own database: a SQLite file by default, a PostgreSQL URL i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,6 +17,11 @@ from sqlalchemy import DateTime, Table, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+SQLITE_BEGIN = "mhp_sqlite_begin"
+OUTBOX_STAGED = "mhp_outbox_staged"
+"""Session.info flag set when a unit of work staged outbox events, so only those wake the relay."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -62,8 +69,10 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _sqlite_begin(conn: Any) -> None:
+            # Units of work take the write lock up front (IMMEDIATE); plain reads do not.
+            mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
@@ -77,6 +86,14 @@ class Database:
         self.engine = make_engine(url)
         self.tables = list(tables)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._writer_sessions = async_sessionmaker(
+            self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
+            class_=AsyncSession,
+            expire_on_commit=False,
+        )
+        # SQLite allows one writer: queue this process's writers here, where waiting is cheap, rather
+        # than in SQLite's busy handler, which sleeps in growing steps. Other processes still rely on it.
+        self._write_lock = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -84,7 +101,7 @@ class Database:
         return self.engine.dialect.name
 
     def after_commit(self, hook: Callable[[], None]) -> None:
-        """Register a hook run after every successful unit of work (the outbox relay's wake-up)."""
+        """Register a hook run after a unit of work that staged outbox events (the relay's wake-up)."""
         self._after_commit.append(hook)
 
     async def create_tables(self) -> None:
@@ -96,10 +113,16 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work: everything done on the session commits together, or nothing does."""
-        async with self._sessions() as session, session.begin():
-            yield session
-        for hook in self._after_commit:
-            hook()
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            session = await stack.enter_async_context(self._writer_sessions())
+            async with session.begin():
+                yield session
+            staged = session.info.pop(OUTBOX_STAGED, False)
+        if staged:
+            for hook in self._after_commit:
+                hook()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -26,7 +26,7 @@ from shared.contracts.registry import ContractError, parse_event
 from shared.contracts.routing import binding_key, parse_routing_key
 from shared.db import Database, utcnow
 from shared.logging import get_logger
-from shared.messaging.inbox import already_processed, record_processed
+from shared.messaging import inbox
 from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
 
 log = get_logger(__name__)
@@ -124,17 +124,16 @@ class MessageProcessor:
         consumer = queue
         try:
             async with self._db.transaction() as session:
-                if await already_processed(session, consumer, event.event_id):
+                if not await inbox.claim(session, consumer, event.event_id):
                     log.info("duplicate_ignored", event_type=event.event_type)
                     return Outcome.DUPLICATE
-                await record_processed(session, consumer, event.event_id)
                 await subscription.handler(session, event)
         except PermanentFailure as exc:
             return await self._dead_letter(queue, delivery, exc.reason)
         except IntegrityError:
             # A concurrent delivery of the same event may have committed first: then this is a duplicate.
             async with self._db.read() as session:
-                if await already_processed(session, consumer, event.event_id):
+                if await inbox.already_processed(session, consumer, event.event_id):
                     return Outcome.DUPLICATE
             return await self._retry(queue, delivery, "IntegrityError")
         except asyncio.CancelledError:

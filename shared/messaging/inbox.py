@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +21,23 @@ class InboxRecord(SQLModel, table=True):
     processed_at: datetime = Field(sa_type=UtcDateTime)
 
 
+async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+    """Record that `consumer` applies `event_id` in this transaction; False if it already has.
+
+    One INSERT .. ON CONFLICT DO NOTHING: a concurrent duplicate waits on the key and then sees the
+    conflict, so two deliveries of one event can never both apply it.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxRecord)
+        .values(consumer=consumer, event_id=event_id, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    )
+    result = await session.exec(statement)
+    return bool(result.rowcount == 1)
+
+
 async def already_processed(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
     found = await session.exec(
         select(InboxRecord.event_id).where(
@@ -26,9 +45,3 @@ async def already_processed(session: AsyncSession, consumer: str, event_id: uuid
         )
     )
     return found.first() is not None
-
-
-async def record_processed(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> None:
-    """Insert the inbox row now, so a concurrent duplicate collides on the primary key before any effect."""
-    session.add(InboxRecord(consumer=consumer, event_id=event_id, processed_at=utcnow()))
-    await session.flush()

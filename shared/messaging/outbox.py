@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel, col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.envelope import Contract, Envelope
-from shared.db import UtcDateTime, utcnow
+from shared.db import OUTBOX_STAGED, UtcDateTime, utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -41,6 +41,7 @@ class OutboxMessage(SQLModel, table=True):
 def add_event(session: AsyncSession, event: Envelope[Any]) -> None:
     """Stage an event for publication; it is committed (or rolled back) with the caller's transaction."""
     now = utcnow()
+    session.info[OUTBOX_STAGED] = True
     session.add(
         OutboxMessage(
             event_id=event.event_id,

@@ -1,0 +1,172 @@
+"""How fast the event spine moves events, side by side with raw aio-pika on the same broker, same run.
+
+    python -m benchmarks.spine --url amqp://guest:guest@127.0.0.1:5672/ --messages 5000
+
+Three measurements, each on a fresh queue in a throw-away vhost when `rabbitmqctl` is available:
+  raw      aio-pika, persistent, publisher confirms, 100 in flight, to a quorum queue (the baseline)
+  relay    the outbox relay publishing committed rows (SQLite by default) to the same kind of queue
+  hop      publish with the relay and consume with a ServiceHost (inbox + handler + ack), end to end
+The machine is shared and noisy: read the ratios, not the absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import ExchangeType
+
+from shared.contracts.routing import EXCHANGE, binding_key
+from shared.db import Database
+from shared.logging import configure_logging
+from shared.messaging.consumer import Subscription
+from shared.messaging.outbox import add_event
+from shared.messaging.publisher import ConfirmingPublisher
+from shared.messaging.relay import OutboxRelay
+from shared.messaging.topology import QueueSpec, declare_topology
+from shared.service import MESSAGING_TABLES, ServiceHost
+from shared.settings import ServiceSettings
+from shared.contracts.v1 import CallReceived
+from tests.support.factories import call_received
+
+
+async def _sink_queue(url: str, name: str) -> None:
+    await declare_topology(url, [QueueSpec(name, (binding_key("call.received"),))])
+
+
+async def _wait_depth(url: str, queue: str, expected: int) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        while True:
+            declared = await channel.declare_queue(queue, passive=True)
+            result = declared.declaration_result
+            if result is not None and result.message_count >= expected:
+                return
+            await asyncio.sleep(0.02)
+
+
+async def bench_raw(url: str, bodies: list[tuple[str, bytes]]) -> float:
+    await _sink_queue(url, "bench.raw")
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.declare_exchange(EXCHANGE, ExchangeType.TOPIC, durable=True)
+        in_flight = asyncio.Semaphore(100)
+
+        async def one(key: str, body: bytes) -> None:
+            async with in_flight:
+                await exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                     message_id=str(uuid.uuid4())),
+                    routing_key=key,
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(k, b) for k, b in bodies))
+        elapsed = time.perf_counter() - started
+    return len(bodies) / elapsed
+
+
+async def _staged_db(path: Path, events: list[CallReceived]) -> Database:
+    db = Database(f"sqlite+aiosqlite:///{path}", MESSAGING_TABLES)
+    await db.create_tables()
+    for start in range(0, len(events), 500):
+        async with db.transaction() as session:
+            for event in events[start : start + 500]:
+                add_event(session, event)
+    return db
+
+
+async def bench_relay(url: str, events: list[CallReceived], workdir: Path) -> float:
+    await _sink_queue(url, "bench.relay")
+    db = await _staged_db(workdir / "relay.db", events)
+    publisher = ConfirmingPublisher(url)
+    relay = OutboxRelay(db, publisher, batch_size=100, poll_interval=0.05)
+    started = time.perf_counter()
+    task = asyncio.create_task(relay.run())
+    await _wait_depth(url, "bench.relay", len(events))
+    elapsed = time.perf_counter() - started
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await publisher.close()
+    await db.dispose()
+    return len(events) / elapsed
+
+
+async def bench_hop(url: str, events: list[CallReceived], workdir: Path) -> float:
+    done = asyncio.Event()
+    applied = 0
+
+    async def handler(_session: Any, _event: CallReceived) -> None:
+        nonlocal applied
+        applied += 1
+
+    settings = ServiceSettings(rabbitmq_url=url, database_url=f"sqlite+aiosqlite:///{workdir}/hop.db")
+    consumer_db = Database(settings.database_url, MESSAGING_TABLES)
+    host = ServiceHost(
+        name="bench", settings=settings, db=consumer_db,
+        subscriptions=[Subscription("on_call_received", (CallReceived,), handler)],
+    )
+    await host.start()
+    producer_db = await _staged_db(workdir / "producer.db", events)
+    publisher = ConfirmingPublisher(url)
+    relay = OutboxRelay(producer_db, publisher, batch_size=100, poll_interval=0.05)
+    started = time.perf_counter()
+    task = asyncio.create_task(relay.run())
+    while applied < len(events):
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    done.set()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await publisher.close()
+    await producer_db.dispose()
+    await host.stop()
+    return len(events) / elapsed
+
+
+def _fresh_vhost(url: str) -> tuple[str, str | None]:
+    vhost = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return url, None
+    return url.rstrip("/") + "/" + vhost, vhost
+
+
+async def main(url: str, messages: int) -> None:
+    configure_logging("bench", level="WARNING")
+    url, vhost = _fresh_vhost(url)
+    events = [call_received() for _ in range(messages)]
+    bodies = [(e.routing_key, e.model_dump_json().encode()) for e in events]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = await bench_raw(url, bodies)
+            relay = await bench_relay(url, events, Path(tmp))
+            hop = await bench_hop(url, events, Path(tmp))
+    finally:
+        if vhost:
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+    size = sum(len(b) for _, b in bodies) // len(bodies)
+    print(f"{messages} events of ~{size} bytes, persistent, confirmed, quorum queues")
+    print(f"  raw aio-pika publish      {raw:8.0f} msg/s   1.00x")
+    print(f"  outbox relay publish      {relay:8.0f} msg/s   {relay / raw:.2f}x of raw")
+    print(f"  relay + consumer (1 hop)  {hop:8.0f} msg/s   {hop / raw:.2f}x of raw")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--messages", type=int, default=5000)
+    args = parser.parse_args()
+    asyncio.run(main(args.url, args.messages))

@@ -1,0 +1,47 @@
+"""Logging: per-message context is bound for every line, and no patient identifier is ever logged."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr
+from typing import Any
+
+import structlog
+
+from shared.logging import configure_logging, get_logger
+from shared.messaging.middleware import LogContextMiddleware
+
+
+class _Message:
+    message_id = "0b8f6a4e-7c1d-4a4e-9a57-5d3f7f0f6c11"
+    correlation_id = "5e0d2a8c-3f55-4f6e-8b9b-2f1c9e7a4d20"
+
+
+async def test_middleware_binds_event_and_correlation_ids_only_while_the_message_is_handled() -> None:
+    seen: dict[str, Any] = {}
+
+    async def call_next(_msg: Any) -> str:
+        seen.update(structlog.contextvars.get_contextvars())
+        return "handled"
+
+    middleware = LogContextMiddleware(_Message(), context=None)  # type: ignore[arg-type]
+    assert await middleware.consume_scope(call_next, _Message()) == "handled"  # type: ignore[arg-type]
+    assert seen["event_id"] == _Message.message_id
+    assert seen["correlation_id"] == _Message.correlation_id
+    assert "event_id" not in structlog.contextvars.get_contextvars()
+
+
+def test_log_lines_are_json_with_the_service_name_off_a_terminal() -> None:
+    stream = io.StringIO()
+    with redirect_stderr(stream):
+        configure_logging("triage", json=True)
+        structlog.reset_defaults()
+        configure_logging("triage", json=True)
+        with structlog.contextvars.bound_contextvars(event_id="e-1"):
+            get_logger("test").info("call_stored", queue="triage.on_call_received")
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["event"] == "call_stored"
+    assert line["service"] == "triage"
+    assert line["event_id"] == "e-1"
+    assert line["level"] == "info"
