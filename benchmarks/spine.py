@@ -24,6 +24,7 @@ import aio_pika
 from aio_pika.abc import ExchangeType
 
 from shared.contracts.routing import EXCHANGE, binding_key
+from shared.contracts.v1 import CallReceived
 from shared.db import Database
 from shared.logging import configure_logging
 from shared.messaging.consumer import Subscription
@@ -33,7 +34,6 @@ from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QueueSpec, declare_topology
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
-from shared.contracts.v1 import CallReceived
 from tests.support.factories import call_received
 
 
@@ -48,7 +48,7 @@ async def _wait_depth(url: str, queue: str, expected: int) -> None:
         while True:
             declared = await channel.declare_queue(queue, passive=True)
             result = declared.declaration_result
-            if result is not None and result.message_count >= expected:
+            if result is not None and (result.message_count or 0) >= expected:
                 return
             await asyncio.sleep(0.02)
 
@@ -64,8 +64,9 @@ async def bench_raw(url: str, bodies: list[tuple[str, bytes]]) -> float:
         async def one(key: str, body: bytes) -> None:
             async with in_flight:
                 await exchange.publish(
-                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                     message_id=str(uuid.uuid4())),
+                    aio_pika.Message(
+                        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(uuid.uuid4())
+                    ),
                     routing_key=key,
                 )
 
@@ -102,17 +103,21 @@ async def bench_relay(url: str, events: list[CallReceived], workdir: Path) -> fl
 
 
 async def bench_hop(url: str, events: list[CallReceived], workdir: Path) -> float:
-    done = asyncio.Event()
+    all_applied = asyncio.Event()
     applied = 0
 
     async def handler(_session: Any, _event: CallReceived) -> None:
         nonlocal applied
         applied += 1
+        if applied == len(events):
+            all_applied.set()
 
     settings = ServiceSettings(rabbitmq_url=url, database_url=f"sqlite+aiosqlite:///{workdir}/hop.db")
     consumer_db = Database(settings.database_url, MESSAGING_TABLES)
     host = ServiceHost(
-        name="bench", settings=settings, db=consumer_db,
+        name="bench",
+        settings=settings,
+        db=consumer_db,
         subscriptions=[Subscription("on_call_received", (CallReceived,), handler)],
     )
     await host.start()
@@ -121,10 +126,8 @@ async def bench_hop(url: str, events: list[CallReceived], workdir: Path) -> floa
     relay = OutboxRelay(producer_db, publisher, batch_size=100, poll_interval=0.05)
     started = time.perf_counter()
     task = asyncio.create_task(relay.run())
-    while applied < len(events):
-        await asyncio.sleep(0.02)
+    await all_applied.wait()
     elapsed = time.perf_counter() - started
-    done.set()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await publisher.close()
@@ -137,26 +140,23 @@ def _fresh_vhost(url: str) -> tuple[str, str | None]:
     vhost = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return url, None
     return url.rstrip("/") + "/" + vhost, vhost
 
 
-async def main(url: str, messages: int) -> None:
-    configure_logging("bench", level="WARNING")
-    url, vhost = _fresh_vhost(url)
+async def measure(url: str, messages: int) -> None:
     events = [call_received() for _ in range(messages)]
     bodies = [(e.routing_key, e.model_dump_json().encode()) for e in events]
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            raw = await bench_raw(url, bodies)
-            relay = await bench_relay(url, events, Path(tmp))
-            hop = await bench_hop(url, events, Path(tmp))
-    finally:
-        if vhost:
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = await bench_raw(url, bodies)
+        relay = await bench_relay(url, events, Path(tmp))
+        hop = await bench_hop(url, events, Path(tmp))
     size = sum(len(b) for _, b in bodies) // len(bodies)
     print(f"{messages} events of ~{size} bytes, persistent, confirmed, quorum queues")
     print(f"  raw aio-pika publish      {raw:8.0f} msg/s   1.00x")
@@ -164,9 +164,21 @@ async def main(url: str, messages: int) -> None:
     print(f"  relay + consumer (1 hop)  {hop:8.0f} msg/s   {hop / raw:.2f}x of raw")
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--messages", type=int, default=5000)
     args = parser.parse_args()
-    asyncio.run(main(args.url, args.messages))
+    configure_logging("bench", level="WARNING")
+    url, vhost = _fresh_vhost(args.url)
+    try:
+        asyncio.run(measure(url, args.messages))
+    finally:
+        if vhost:
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-
 SQLITE_BEGIN = "mhp_sqlite_begin"
 OUTBOX_STAGED = "mhp_outbox_staged"
 """Session.info flag set when a unit of work staged outbox events, so only those wake the relay."""

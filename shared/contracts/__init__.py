@@ -7,6 +7,15 @@ from shared.contracts.v1 import *  # noqa: F403
 from shared.contracts.v1 import ALL_V1
 
 __all__ = [  # noqa: RUF022
-    "Contract", "Envelope", "PatientIdentity", "REGISTRY", "ContractError", "model_for",
-    "parse_event", "EXCHANGE", "binding_key", "routing_key", "ALL_V1",
+    "Contract",
+    "Envelope",
+    "PatientIdentity",
+    "REGISTRY",
+    "ContractError",
+    "model_for",
+    "parse_event",
+    "EXCHANGE",
+    "binding_key",
+    "routing_key",
+    "ALL_V1",
 ]

@@ -132,7 +132,7 @@ async def queue_depth(url: str, queue: str) -> int:
         channel = await connection.channel()
         declared = await channel.declare_queue(queue, passive=True)
         result = declared.declaration_result
-        return int(result.message_count) if result is not None else 0
+        return int(result.message_count or 0) if result is not None else 0
 
 
 async def eventually(

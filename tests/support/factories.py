@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from shared.contracts.codes import CallerUrgency, Channel
+from shared.contracts.envelope import PatientIdentity
 from shared.contracts.v1 import CallReceived, CallReceivedData
 
 PCN = "U00123"
@@ -41,7 +42,7 @@ def call_received(
         CallReceivedData(
             call_id=call_id or uuid.uuid4(),
             channel=channel,
-            patient={"nhs_number": synthetic_nhs_number(), "date_of_birth": date_of_birth},  # type: ignore[arg-type]
+            patient=PatientIdentity(nhs_number=synthetic_nhs_number(), date_of_birth=date_of_birth),
             reason=reason,
             caller_urgency=CallerUrgency.ROUTINE,
         ),

@@ -1,0 +1,1 @@
+"""The `mhp` operator CLI: run the platform, one service, synthetic traffic, reports."""

@@ -1,0 +1,90 @@
+"""Fixtures for a real RabbitMQ and a real database, on any machine.
+
+Broker, in this order: `RABBITMQ_URL` → testcontainers when a Docker engine answers → a RabbitMQ on
+127.0.0.1:5672 (each test gets a throw-away vhost) → a private `rabbitmq-server` node started here.
+Database: a SQLite file per test and service; with `MHP_TEST_POSTGRES_URL` set, a throw-away PostgreSQL
+database per test and service instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from mhp.broker import ManagementApi, acquire_broker, with_vhost
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[tuple[str, Any]]:
+    with (
+        tempfile.TemporaryDirectory(prefix="mhp-test-broker-") as run_dir,
+        acquire_broker(Path(run_dir)) as got,
+    ):
+        yield got
+
+
+@pytest.fixture
+async def amqp_url(broker: tuple[str, Any]) -> AsyncIterator[str]:
+    """A broker URL of this test's own: a fresh vhost, so queues and dead letters never leak between tests."""
+    url, node = broker
+    if node is None:
+        node = ManagementApi(url)  # a broker given by URL: make vhosts through its management API
+    vhost = f"test-{uuid.uuid4().hex[:10]}"
+    try:
+        await asyncio.to_thread(node.add_vhost, vhost)
+    except Exception as exc:
+        pytest.skip(f"cannot create a throw-away vhost on {urlsplit(url).hostname}: {exc}")
+    try:
+        yield with_vhost(url, vhost)
+    finally:
+        await asyncio.to_thread(node.delete_vhost, vhost)
+
+
+def _admin_postgres_url() -> str | None:
+    return os.environ.get("MHP_TEST_POSTGRES_URL")
+
+
+def _run_sync(coro: Any) -> Any:
+    # Fixtures are called from inside the test's running loop: run side work on a loop of its own.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _postgres(admin_url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def make_database_url(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """`make_database_url("triage")` → a database of this test's own for that service."""
+    admin = _admin_postgres_url()
+    created: list[str] = []
+
+    def make(name: str) -> str:
+        if admin is None:
+            return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"
+        database = f"mhp_test_{name}_{uuid.uuid4().hex[:8]}"
+        _run_sync(_postgres(admin, f'CREATE DATABASE "{database}"'))
+        created.append(database)
+        parts = urlsplit(admin)
+        return urlunsplit(parts._replace(scheme="postgresql+asyncpg", path=f"/{database}"))
+
+    yield make
+    for database in created:
+        assert admin is not None
+        _run_sync(_postgres(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
