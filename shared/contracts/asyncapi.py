@@ -69,7 +69,7 @@ def build_document() -> dict[str, Any]:
             "address": routing_key(event_type, major, "{pcn_code}", "{practice_ods}"),
             "description": f"Published by: {', '.join(PUBLISHED_BY.get(event_type, ('?',)))}.",
             "parameters": {
-                "pcn_code": {"description": "PCN ODS code (U + 5 digits); broker topic permissions key on it."},
+                "pcn_code": {"description": "PCN code; broker topic permissions key on it."},
                 "practice_ods": {"description": "GP practice ODS code."},
             },
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
@@ -90,7 +90,7 @@ def build_document() -> dict[str, Any]:
             "description": (
                 "Every message is one envelope (event_id, event_type, schema_version, occurred_at, "
                 "correlation_id, causation_id, producer, pcn_code, practice_ods, data). AMQP message_id = "
-                "event_id, correlation_id = correlation_id, type = event_type; persistent, publisher-confirmed."
+                "event_id, correlation_id = correlation_id, type = event_type; persistent, confirmed."
             ),
         },
         "defaultContentType": "application/json",

@@ -76,6 +76,19 @@ def _describe(schema: Schema) -> str:
     return str(schema.get("type", "a value"))
 
 
+def _loosened(key: str, before: Any, after: Any) -> bool:
+    """True if a changed keyword accepts at least what it accepted before."""
+    if after is None:
+        return key in _LOWER_BOUNDS | _UPPER_BOUNDS | {"additionalProperties", "pattern", "format"}
+    if before is None:
+        return False
+    if key in _LOWER_BOUNDS:
+        return bool(after <= before)
+    if key in _UPPER_BOUNDS:
+        return bool(after >= before)
+    return key == "additionalProperties" and after is True
+
+
 def _compare_single(old: Schema, new: Schema, path: str, problems: list[str]) -> None:
     if old.get("type") != new.get("type"):
         problems.append(f"{path}: type changed from {old.get('type')} to {new.get('type')}")
@@ -88,13 +101,7 @@ def _compare_single(old: Schema, new: Schema, path: str, problems: list[str]) ->
             removed = [value for value in before if value not in after]
             if removed:
                 problems.append(f"{path}: enum values removed: {removed}")
-        elif key in _LOWER_BOUNDS and (after is None or (before is not None and after <= before)):
-            continue
-        elif key in _UPPER_BOUNDS and (after is None or (before is not None and after >= before)):
-            continue
-        elif key == "additionalProperties" and after in (None, True):
-            continue
-        else:
+        elif not _loosened(key, before, after):
             problems.append(f"{path}: {key} changed from {before!r} to {after!r}")
     if "items" in old or "items" in new:
         _compare(old.get("items", {}), new.get("items", {}), f"{path}[]", problems)

@@ -32,7 +32,8 @@ def test_every_reference_in_the_document_resolves() -> None:
             if "$ref" in node:
                 target: object = document
                 for part in node["$ref"].removeprefix("#/").split("/"):
-                    assert isinstance(target, dict) and part in target, f"dangling {node['$ref']}"
+                    assert isinstance(target, dict)
+                    assert part in target, f"dangling {node['$ref']}"
                     target = target[part]
             for value in node.values():
                 walk(value)
