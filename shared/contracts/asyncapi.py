@@ -58,7 +58,7 @@ def build_document() -> dict[str, Any]:
         messages[name] = {
             "name": event_type,
             "title": model.__name__,
-            "summary": (model.model_fields["data"].annotation.__doc__ or "").strip() or event_type,  # type: ignore[union-attr]
+            "summary": (model.model_fields["data"].annotation.__doc__ or "").strip() or event_type,
             "contentType": "application/json",
             "payload": {"$ref": f"#/components/schemas/{name}"},
             "correlationId": {"location": "$message.payload#/correlation_id"},
