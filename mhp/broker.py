@@ -196,8 +196,14 @@ class ContainerNode:
 
 
 @contextlib.contextmanager
-def acquire_broker(run_dir: Path, *, prefer_system: bool = True) -> Iterator[tuple[str, object | None]]:
-    """Yield (amqp_url, node) by the project's order; node can make vhosts, or is None for a given URL."""
+def acquire_broker(
+    run_dir: Path, *, node_name: str | None = None, port: int | None = None
+) -> Iterator[tuple[str, object | None]]:
+    """Yield (amqp_url, node) by the project's order; node can make vhosts, or is None for a given URL.
+
+    A private node keeps its data in `run_dir/rabbitmq`; give it a fixed `node_name` to reuse that data
+    (and any messages still queued) across runs.
+    """
     env_url = os.environ.get("RABBITMQ_URL")
     if env_url:
         yield env_url, None
@@ -209,13 +215,17 @@ def acquire_broker(run_dir: Path, *, prefer_system: bool = True) -> Iterator[tup
         finally:
             container.stop()
         return
-    if prefer_system and port_open("127.0.0.1", 5672):
+    if port_open("127.0.0.1", 5672):
         system = SystemNode()
         yield system.url, system if system.manageable() else None
         return
     if not rabbitmq_installed():
         raise NoBrokerAvailable(HOW_TO_GET_A_BROKER)
     node = LocalNode(run_dir / "rabbitmq")
+    if node_name is not None:
+        node.name = node_name
+    if port is not None:
+        node.port = port
     node.start()
     try:
         yield node.url, node

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from mhp import demo
 from shared.contracts.codes import CallerUrgency, Channel
 from shared.contracts.envelope import PatientIdentity
 from shared.contracts.v1 import CallReceived, CallReceivedData
@@ -16,16 +17,7 @@ PRACTICE = "Y01234"
 
 
 def synthetic_nhs_number(rng: random.Random | None = None) -> str:
-    """A 10-digit number with a valid Modulus 11 check digit (999 prefix: the synthetic range)."""
-    rng = rng or random.Random()
-    while True:
-        digits = [9, 9, 9] + [rng.randrange(10) for _ in range(6)]
-        total = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return "".join(map(str, digits)) + str(check)
+    return demo.synthetic_nhs_number(rng or random.Random())
 
 
 def call_received(

@@ -1,0 +1,175 @@
+"""`mhp`: run the platform (`up`), one service (`service NAME`), synthetic traffic (`simulate`), and the
+services' own operator commands (`mhp booking ...`, `mhp metrics ...`, `mhp report`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import runpy
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mhp.broker import NoBrokerAvailable, acquire_broker
+from mhp.demo import DEMO_PCN, DEMO_PRACTICES, publish_calls, run_demo
+from mhp.platform import SERVICES, Platform, available_services
+from shared.logging import configure_logging
+
+app = typer.Typer(
+    help="MHP pathway platform: NHS primary-care Mental Health Practitioner service.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RUN_DIR = PROJECT_ROOT / "var"
+
+
+def _mount_service_commands() -> None:
+    """Each service may ship operator commands in `services/<name>/cli.py`; mount them as `mhp <name>`."""
+    for spec in SERVICES:
+        try:
+            module = importlib.import_module(f"services.{spec.name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"services.{spec.name}.cli", f"services.{spec.name}"):
+                raise
+            continue
+        sub_app = getattr(module, "app", None)
+        if isinstance(sub_app, typer.Typer):
+            app.add_typer(sub_app, name=spec.name, help=f"{spec.name} operator commands")
+        report = getattr(module, "report", None)
+        if spec.name == "metrics" and callable(report):
+            app.command("report", help="The monthly PCN return (JSON or CSV).")(report)
+
+
+@app.command()
+def up(
+    run_dir: Annotated[
+        Path, typer.Option(help="Where databases, logs and a private broker live.")
+    ] = DEFAULT_RUN_DIR,
+    demo: Annotated[bool, typer.Option(help="Feed the platform from a synthetic PCN.")] = True,
+    calls_per_minute: Annotated[float, typer.Option(help="Demo call rate.")] = 12.0,
+) -> None:
+    """Start every service plus the demo feed on a broker (RABBITMQ_URL, a container, or a local RabbitMQ)."""
+    configure_logging("mhp", level="WARNING")
+    try:
+        # A private node only starts when nothing listens on 5672, so it can take the standard port.
+        with acquire_broker(run_dir, node_name="mhp-up@localhost", port=5672) as (amqp_url, _node):
+            _run_platform(amqp_url, run_dir, demo=demo, calls_per_minute=calls_per_minute)
+    except NoBrokerAvailable as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute: float) -> None:
+    platform = Platform(amqp_url=amqp_url, run_dir=run_dir)
+    stop_requested = False
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        running = platform.start()
+        console.print(f"Starting {', '.join(s.spec.name for s in running)} on {_redact(amqp_url)} ...")
+        platform.wait_ready()
+        table = Table(title="MHP pathway platform is up", caption="OpenAPI docs at <HTTP API>/docs")
+        table.add_column("service", no_wrap=True)
+        table.add_column("owner", no_wrap=True)
+        table.add_column("HTTP API", no_wrap=True)
+        table.add_column("what it does")
+        for service in running:
+            table.add_row(service.spec.name, service.spec.owner, service.url, service.spec.purpose)
+        console.print(table)
+        console.print(f"Broker: {_redact(amqp_url)}   Logs and databases: {run_dir}")
+        triage = next((s for s in running if s.spec.name == "triage"), None)
+        if demo and triage is not None:
+            console.print(
+                f"Demo PCN {DEMO_PCN} ({len(DEMO_PRACTICES)} practices) calls in; its MHP works the worklist"
+            )
+            _prepare_demo(running)
+            console.print("Press Ctrl-C to stop.")
+            asyncio.run(run_demo(amqp_url, triage.url, calls_per_minute=calls_per_minute))
+        else:
+            console.print("Press Ctrl-C to stop.")
+            while not stop_requested:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("Stopping services ...")
+        platform.stop()
+
+
+def _prepare_demo(running: list[Any]) -> None:
+    """Give the demo PCN a rota, if the booking service offers a demo rota loader."""
+    with contextlib.suppress(ModuleNotFoundError):
+        demo_rota = importlib.import_module("services.booking.demo")
+        booking = next((s for s in running if s.spec.name == "booking"), None)
+        if booking is not None and hasattr(demo_rota, "load_demo_rota"):
+            demo_rota.load_demo_rota(booking.url, DEMO_PCN, DEMO_PRACTICES)
+
+
+def _redact(url: str) -> str:
+    """Never print a broker password."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+@app.command()
+def service(name: Annotated[str, typer.Argument(help="triage, booking, referrals or metrics")]) -> None:
+    """Run one service in the foreground (its settings come from `<NAME>_*` environment variables)."""
+    names = [s.name for s in available_services()]
+    if name not in names:
+        console.print(f"[red]unknown service {name!r}[/red]; choose one of: {', '.join(names)}")
+        raise typer.Exit(2)
+    sys.argv = [f"services.{name}"]
+    runpy.run_module(f"services.{name}", run_name="__main__", alter_sys=True)
+
+
+@app.command()
+def simulate(
+    calls: Annotated[int, typer.Option(help="How many calls to publish.")] = 100,
+    rate: Annotated[float, typer.Option(help="Calls per second; 0 = as fast as the broker confirms.")] = 5.0,
+    pcn: Annotated[str, typer.Option(help="PCN code.")] = DEMO_PCN,
+    practices: Annotated[str, typer.Option(help="Comma-separated practice ODS codes.")] = ",".join(
+        DEMO_PRACTICES
+    ),
+    seed: Annotated[int | None, typer.Option(help="Seed for repeatable traffic.")] = None,
+    amqp_url: Annotated[str, typer.Option(envvar="RABBITMQ_URL", help="Broker URL.")] = (
+        "amqp://guest:guest@127.0.0.1:5672/"
+    ),
+) -> None:
+    """Publish synthetic `call.received` events the way practice systems do."""
+    configure_logging("mhp-simulate", level="WARNING")
+    sent = asyncio.run(
+        publish_calls(
+            amqp_url, count=calls, rate=rate, pcn_code=pcn, practices=practices.split(","), seed=seed
+        )
+    )
+    console.print(f"published {sent} calls for PCN {pcn}")
+
+
+@app.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI 3.0 document of the event catalogue."""
+    from shared.contracts.asyncapi import render
+
+    sys.stdout.write(render())
+
+
+_mount_service_commands()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,209 @@
+"""A synthetic PCN feeding the platform: its practices publish calls, its MHP answers the triage worklist.
+
+Practice systems publish with plain aio-pika (persistent, confirmed, message_id = event_id), as a real
+practice system would; the MHP works through the triage HTTP API. Patients are synthetic: NHS numbers in
+the 999 range that pass the Modulus 11 check, and invented reasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import aio_pika
+import httpx
+from aio_pika.abc import AbstractRobustChannel, ExchangeType
+
+from shared.contracts.codes import CallerUrgency, Channel, TriageCode
+from shared.contracts.envelope import PatientIdentity
+from shared.contracts.routing import EXCHANGE
+from shared.contracts.v1 import CallReceived, CallReceivedData
+from shared.db import utcnow
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+DEMO_PCN = "U00123"
+DEMO_PRACTICES = ("Y01234", "Y01235", "Y01236", "Y01237", "Y01238", "Y01239")
+
+REASONS = (
+    "low mood and poor sleep for a month",
+    "anxiety attacks at work, asking for help",
+    "struggling after a bereavement",
+    "feels unable to cope, stopped eating properly",
+    "thoughts of self-harm last night",
+    "took an overdose last year, low again",
+    "hearing voices, family worried",
+    "panic symptoms, cannot leave the house",
+    "review of medication, side effects",
+    "relationship breakdown, tearful and not sleeping",
+)
+CHANNEL_WEIGHTS = {
+    Channel.TELEPHONE: 55,
+    Channel.E_CONSULTATION: 25,
+    Channel.GP_TASK: 12,
+    Channel.WALK_IN: 4,
+    Channel.DIRECT_BOOKING: 4,
+}
+# What a plausible MHP caseload of urgent requests looks like; A and B are rare.
+TRIAGE_CODE_WEIGHTS = {
+    TriageCode.A: 1,
+    TriageCode.B: 3,
+    TriageCode.C: 14,
+    TriageCode.D: 30,
+    TriageCode.E: 30,
+    TriageCode.F: 14,
+    TriageCode.G: 8,
+}
+
+
+def synthetic_nhs_number(rng: random.Random) -> str:
+    """A 10-digit number in the 999 (never issued) range with a valid Modulus 11 check digit."""
+    while True:
+        digits = [9, 9, 9] + [rng.randrange(10) for _ in range(6)]
+        total = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
+        check = (11 - total % 11) % 11
+        if check != 10:
+            return "".join(map(str, digits)) + str(check)
+
+
+def synthetic_call(
+    rng: random.Random, *, pcn_code: str = DEMO_PCN, practices: Sequence[str] = DEMO_PRACTICES
+) -> CallReceived:
+    practice = rng.choice(list(practices))
+    today = utcnow().date()
+    # Mostly working-age adults, with some under 18 and over 65 to exercise the scope rules.
+    age = rng.choice([16, 17, *range(18, 66), *range(18, 66), 66, 70, 78])
+    born = today - timedelta(days=age * 365 + rng.randrange(1, 360))
+    channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
+    return CallReceived.create(
+        CallReceivedData(
+            call_id=uuid.uuid4(),
+            channel=channel,
+            patient=PatientIdentity(
+                nhs_number=synthetic_nhs_number(rng), date_of_birth=date(born.year, born.month, born.day)
+            ),
+            reason=rng.choice(REASONS),
+            caller_urgency=rng.choice(list(CallerUrgency)),
+        ),
+        producer=f"{practice}/reception",
+        pcn_code=pcn_code,
+        practice_ods=practice,
+        correlation_id=uuid.uuid4(),
+    )
+
+
+class PracticePublisher:
+    """A practice system's AMQP client: persistent, confirmed, mandatory, message_id = event_id."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self._url = amqp_url
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+
+    async def __aenter__(self) -> PracticePublisher:
+        self._connection = await aio_pika.connect_robust(self._url)
+        self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        await self._channel.declare_exchange(EXCHANGE, ExchangeType.TOPIC, durable=True)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+    async def publish(self, event: CallReceived) -> None:
+        assert self._channel is not None
+        exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
+        await exchange.publish(
+            aio_pika.Message(
+                event.model_dump_json().encode(),
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=str(event.event_id),
+                correlation_id=str(event.correlation_id),
+                type=event.event_type,
+            ),
+            routing_key=event.routing_key,
+            mandatory=True,
+        )
+
+
+async def publish_calls(
+    amqp_url: str,
+    *,
+    count: int,
+    rate: float,
+    pcn_code: str = DEMO_PCN,
+    practices: Sequence[str] = DEMO_PRACTICES,
+    seed: int | None = None,
+) -> int:
+    """Publish `count` synthetic calls at about `rate` per second (0 = as fast as confirms allow)."""
+    rng = random.Random(seed)
+    async with PracticePublisher(amqp_url) as publisher:
+        for _ in range(count):
+            await publisher.publish(synthetic_call(rng, pcn_code=pcn_code, practices=practices))
+            if rate > 0:
+                await asyncio.sleep(1 / rate)
+    return count
+
+
+@dataclass
+class DemoMhp:
+    """The PCN's MHP: takes the most urgent call off the triage worklist and records a decision."""
+
+    triage_url: str
+    pcn_code: str = DEMO_PCN
+    clinician: str = "mhp.demo"
+    rng: random.Random = field(default_factory=random.Random)
+
+    def decision(self) -> dict[str, object]:
+        code = self.rng.choices(list(TRIAGE_CODE_WEIGHTS), weights=list(TRIAGE_CODE_WEIGHTS.values()))[0]
+        return {
+            "triage_code": code.value,
+            "clinician": self.clinician,
+            "modality": self.rng.choice(["telephone", "video", "face_to_face"]),
+            "complex_needs": self.rng.random() < 0.15,
+        }
+
+    async def work_once(self, client: httpx.AsyncClient, *, limit: int = 5) -> int:
+        response = await client.get(f"{self.triage_url}/worklist", params={"pcn": self.pcn_code})
+        response.raise_for_status()
+        decided = 0
+        for entry in response.json()[:limit]:
+            posted = await client.post(
+                f"{self.triage_url}/calls/{entry['call_id']}/decision", json=self.decision()
+            )
+            if posted.status_code >= 400:
+                log.warning("demo_decision_refused", status=posted.status_code)
+                continue
+            decided += 1
+        return decided
+
+
+async def run_demo(
+    amqp_url: str, triage_url: str, *, calls_per_minute: float = 12.0, seed: int | None = None
+) -> None:
+    """Feed the platform until cancelled: calls from the practices, decisions from the MHP."""
+    rng = random.Random(seed)
+    mhp = DemoMhp(triage_url, rng=random.Random(rng.random()))
+
+    async def practices() -> None:
+        async with PracticePublisher(amqp_url) as publisher:
+            while True:
+                await publisher.publish(synthetic_call(rng))
+                await asyncio.sleep(rng.expovariate(calls_per_minute / 60))
+
+    async def clinician() -> None:
+        async with httpx.AsyncClient(timeout=10) as client:
+            while True:
+                try:
+                    await mhp.work_once(client)
+                except httpx.HTTPError as exc:
+                    log.warning("demo_triage_unreachable", error=type(exc).__name__)
+                await asyncio.sleep(3)
+
+    await asyncio.gather(practices(), clinician())
