@@ -1,8 +1,8 @@
 """How fast the event spine moves events, side by side with raw aio-pika on the same broker, same run.
 
-    python -m benchmarks.spine --url amqp://guest:guest@127.0.0.1:5672/ --messages 5000
+    python -m benchmarks.spine --messages 5000      (broker: as the tests get one; RABBITMQ_URL wins)
 
-Three measurements, each on a fresh queue in a throw-away vhost when `rabbitmqctl` is available:
+Three measurements, each on a fresh queue in a throw-away vhost:
   raw      aio-pika, persistent, publisher confirms, 100 in flight, to a quorum queue (the baseline)
   relay    the outbox relay publishing committed rows (SQLite by default) to the same kind of queue
   hop      publish with the relay and consume with a ServiceHost (inbox + handler + ack), end to end
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import tempfile
 import time
 import uuid
@@ -23,6 +22,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import ExchangeType
 
+from mhp.broker import acquire_broker, with_vhost
 from shared.contracts.routing import EXCHANGE, binding_key
 from shared.contracts.v1 import CallReceived
 from shared.db import Database
@@ -136,20 +136,6 @@ async def bench_hop(url: str, events: list[CallReceived], workdir: Path) -> floa
     return len(events) / elapsed
 
 
-def _fresh_vhost(url: str) -> tuple[str, str | None]:
-    vhost = f"bench-{uuid.uuid4().hex[:8]}"
-    try:
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-        subprocess.run(
-            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-            check=True,
-            capture_output=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return url, None
-    return url.rstrip("/") + "/" + vhost, vhost
-
-
 async def measure(url: str, messages: int) -> None:
     events = [call_received() for _ in range(messages)]
     bodies = [(e.routing_key, e.model_dump_json().encode()) for e in events]
@@ -168,16 +154,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--url", default="amqp://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--messages", type=int, default=5000)
     args = parser.parse_args()
     configure_logging("bench", level="WARNING")
-    url, vhost = _fresh_vhost(args.url)
-    try:
-        asyncio.run(measure(url, args.messages))
-    finally:
-        if vhost:
-            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+    # The same broker the tests would get: RABBITMQ_URL, a container, a local node, or a private one.
+    with tempfile.TemporaryDirectory() as run_dir, acquire_broker(Path(run_dir)) as (url, node):
+        vhost = f"bench-{uuid.uuid4().hex[:8]}"
+        if node is not None:
+            node.add_vhost(vhost)
+            url = with_vhost(url, vhost)
+        try:
+            asyncio.run(measure(url, args.messages))
+        finally:
+            if node is not None:
+                node.delete_vhost(vhost)
 
 
 if __name__ == "__main__":

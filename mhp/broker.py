@@ -18,10 +18,19 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 RABBITMQ_LIB = Path("/usr/lib/rabbitmq/bin")
 """Debian's real scripts; its /usr/sbin wrappers insist on running as user `rabbitmq`."""
+
+
+class VhostAdmin(Protocol):
+    """What a broker we run (or can administer) offers: throw-away vhosts for tests and benchmarks."""
+
+    def add_vhost(self, vhost: str) -> None: ...
+
+    def delete_vhost(self, vhost: str) -> None: ...
 
 
 class NoBrokerAvailable(RuntimeError):
@@ -198,7 +207,7 @@ class ContainerNode:
 @contextlib.contextmanager
 def acquire_broker(
     run_dir: Path, *, node_name: str | None = None, port: int | None = None
-) -> Iterator[tuple[str, object | None]]:
+) -> Iterator[tuple[str, VhostAdmin | None]]:
     """Yield (amqp_url, node) by the project's order; node can make vhosts, or is None for a given URL.
 
     A private node keeps its data in `run_dir/rabbitmq`; give it a fixed `node_name` to reuse that data

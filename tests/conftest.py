@@ -20,11 +20,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from mhp.broker import ManagementApi, acquire_broker, with_vhost
+from mhp.broker import ManagementApi, VhostAdmin, acquire_broker, with_vhost
 
 
 @pytest.fixture(scope="session")
-def broker() -> Iterator[tuple[str, Any]]:
+def broker() -> Iterator[tuple[str, VhostAdmin | None]]:
     with (
         tempfile.TemporaryDirectory(prefix="mhp-test-broker-") as run_dir,
         acquire_broker(Path(run_dir)) as got,
@@ -33,11 +33,12 @@ def broker() -> Iterator[tuple[str, Any]]:
 
 
 @pytest.fixture
-async def amqp_url(broker: tuple[str, Any]) -> AsyncIterator[str]:
+async def amqp_url(broker: tuple[str, VhostAdmin | None]) -> AsyncIterator[str]:
     """A broker URL of this test's own: a fresh vhost, so queues and dead letters never leak between tests."""
-    url, node = broker
-    if node is None:
-        node = ManagementApi(url)  # a broker given by URL: make vhosts through its management API
+    url, admin = broker
+    node: VhostAdmin = (
+        admin if admin is not None else ManagementApi(url)
+    )  # a broker given by URL: make vhosts through its management API
     vhost = f"test-{uuid.uuid4().hex[:10]}"
     try:
         await asyncio.to_thread(node.add_vhost, vhost)
