@@ -36,9 +36,8 @@ def broker() -> Iterator[tuple[str, VhostAdmin | None]]:
 async def amqp_url(broker: tuple[str, VhostAdmin | None]) -> AsyncIterator[str]:
     """A broker URL of this test's own: a fresh vhost, so queues and dead letters never leak between tests."""
     url, admin = broker
-    node: VhostAdmin = (
-        admin if admin is not None else ManagementApi(url)
-    )  # a broker given by URL: make vhosts through its management API
+    # A broker given only by URL: make vhosts through its management API.
+    node: VhostAdmin = admin if admin is not None else ManagementApi(url)
     vhost = f"test-{uuid.uuid4().hex[:10]}"
     try:
         await asyncio.to_thread(node.add_vhost, vhost)
