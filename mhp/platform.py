@@ -61,7 +61,8 @@ class Platform:
 
     amqp_url: str
     run_dir: Path
-    port_offset: int = 0
+    ports: dict[str, int] = field(default_factory=dict)
+    """HTTP port per service name; a service not listed uses its standard port."""
     extra_env: dict[str, str] = field(default_factory=dict)
     running: list[RunningService] = field(default_factory=list)
 
@@ -80,23 +81,45 @@ class Platform:
     def start(self, services: tuple[ServiceSpec, ...] | None = None) -> list[RunningService]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for spec in services or available_services():
-            port = spec.port + self.port_offset
-            log_path = self.run_dir / f"{spec.name}.log"
+            self.running.append(self._launch(spec, self.ports.get(spec.name, spec.port)))
+        return self.running
+
+    def _launch(self, spec: ServiceSpec, port: int) -> RunningService:
+        log_path = self.run_dir / f"{spec.name}.log"
+        with log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{spec.name}"],
                 env=self.service_env(spec, port),
-                stdout=log_path.open("ab"),
+                stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=Path(__file__).resolve().parents[1],
-                start_new_session=True,
+                start_new_session=True,  # a Ctrl-C reaches `mhp up`, which stops the services in order
             )
-            self.running.append(RunningService(spec, port, process, log_path))
-        return self.running
+        return RunningService(spec, port, process, log_path)
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        """Wait until every service says it is ready (database, publisher, a consumer on each queue)."""
+    def service(self, name: str) -> RunningService:
+        return next(s for s in self.running if s.spec.name == name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service: no graceful shutdown, as in a crash or an OOM kill."""
+        service = self.service(name)
+        service.process.kill()
+        service.process.wait(timeout=30)
+
+    def restart(self, name: str) -> RunningService:
+        """Start a stopped or killed service again on the same database, port and broker."""
+        old = self.service(name)
+        if old.process.poll() is None:
+            old.process.send_signal(signal.SIGTERM)
+            old.process.wait(timeout=30)
+        new = self._launch(old.spec, old.port)
+        self.running[self.running.index(old)] = new
+        return new
+
+    def wait_ready(self, timeout: float = 90.0, names: tuple[str, ...] = ()) -> None:
+        """Wait until the services say they are ready (database, publisher, a consumer on each queue)."""
         deadline = time.monotonic() + timeout
-        pending = list(self.running)
+        pending = [s for s in self.running if not names or s.spec.name in names]
         while pending and time.monotonic() < deadline:
             for service in list(pending):
                 if service.process.poll() is not None:
@@ -108,8 +131,8 @@ class Platform:
                     pass
             time.sleep(0.3)
         if pending:
-            names = ", ".join(s.spec.name for s in pending)
-            raise RuntimeError(f"not ready after {timeout:.0f}s: {names}; see logs in {self.run_dir}")
+            waiting = ", ".join(s.spec.name for s in pending)
+            raise RuntimeError(f"not ready after {timeout:.0f}s: {waiting}; see logs in {self.run_dir}")
 
     def stop(self, timeout: float = 20.0) -> None:
         for service in self.running:
