@@ -7,12 +7,45 @@ logged while handling a message carries it. Never log patient identifiers or fre
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+from nhs_number.validate import is_valid as nhs_number_is_valid
 
 _configured = False
+
+_NHS_NUMBER_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
+REDACTED = "[redacted-nhs-number]"
+
+
+def _redact_text(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return REDACTED if nhs_number_is_valid(digits) else match.group()
+
+    return _NHS_NUMBER_LIKE.sub(replace, text)
+
+
+def _is_ten_digit_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 10**9 <= value < 10**10
+
+
+def redact_nhs_numbers(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Safety net under the rule "never log identity": a valid NHS number in any log value is replaced.
+
+    Catches what a careless `log.info(..., detail=str(exc))` would leak (pydantic messages echo input).
+    """
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = _redact_text(value)
+        elif _is_ten_digit_int(value) and nhs_number_is_valid(str(value)):
+            event_dict[key] = REDACTED
+    return event_dict
 
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool | None = None) -> None:
@@ -24,11 +57,13 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    exception_renderer: Any = structlog.processors.format_exc_info if json else structlog.dev.set_exc_info
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
             *shared_processors,
-            structlog.processors.format_exc_info if json else structlog.dev.set_exc_info,
+            exception_renderer,
+            redact_nhs_numbers,  # after exceptions are rendered to text, so tracebacks are scrubbed too
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -45,3 +45,17 @@ def test_log_lines_are_json_with_the_service_name_off_a_terminal() -> None:
     assert line["service"] == "triage"
     assert line["event_id"] == "e-1"
     assert line["level"] == "info"
+
+
+def test_a_valid_nhs_number_in_any_log_value_is_redacted_but_other_numbers_are_kept() -> None:
+    stream = io.StringIO()
+    with redirect_stderr(stream):
+        structlog.reset_defaults()
+        configure_logging("triage", json=True)
+        get_logger("test").warning(
+            "careless_line", detail="patient 943 476 5919 said", number=9434765919, count=1234567890
+        )
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["detail"] == "patient [redacted-nhs-number] said"
+    assert line["number"] == "[redacted-nhs-number]"
+    assert line["count"] == 1234567890  # fails Modulus 11: not an NHS number, kept as it is
