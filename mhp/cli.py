@@ -4,14 +4,13 @@ services' own operator commands (`mhp booking ...`, `mhp metrics ...`, `mhp repo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import runpy
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -95,9 +94,16 @@ def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute:
             console.print(
                 f"Demo PCN {DEMO_PCN} ({len(DEMO_PRACTICES)} practices) calls in; its MHP works the worklist"
             )
-            _prepare_demo(running)
+            booking = next((s for s in running if s.spec.name == "booking"), None)
             console.print("Press Ctrl-C to stop.")
-            asyncio.run(run_demo(amqp_url, triage.url, calls_per_minute=calls_per_minute))
+            asyncio.run(
+                run_demo(
+                    amqp_url,
+                    triage.url,
+                    booking_url=booking.url if booking else None,
+                    calls_per_minute=calls_per_minute,
+                )
+            )
         else:
             console.print("Press Ctrl-C to stop.")
             while not stop_requested:
@@ -107,15 +113,6 @@ def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute:
     finally:
         console.print("Stopping services ...")
         platform.stop()
-
-
-def _prepare_demo(running: list[Any]) -> None:
-    """Give the demo PCN a rota, if the booking service offers a demo rota loader."""
-    with contextlib.suppress(ModuleNotFoundError):
-        demo_rota = importlib.import_module("services.booking.demo")
-        booking = next((s for s in running if s.spec.name == "booking"), None)
-        if booking is not None and hasattr(demo_rota, "load_demo_rota"):
-            demo_rota.load_demo_rota(booking.url, DEMO_PCN, DEMO_PRACTICES)
 
 
 def _redact(url: str) -> str:

@@ -151,6 +151,50 @@ async def publish_calls(
     return count
 
 
+def demo_rota(
+    start: date, *, weeks: int = 4, pcn_code: str = DEMO_PCN, practices: Sequence[str] = DEMO_PRACTICES
+) -> list[dict[str, object]]:
+    """The demo PCN's rota: two MHPs, three practices each; a practice gets a morning and an afternoon a week.
+
+    Practice i has its morning on weekday i mod 5 and its afternoon on weekday (i + 2) mod 5, so neither
+    MHP is ever booked at two practices in one half-day.
+    """
+    monday = start - timedelta(days=start.weekday())
+    sessions: list[dict[str, object]] = []
+    for week in range(weeks + 1):
+        for index, practice in enumerate(practices):
+            for period, weekday, modalities, room in (
+                ("am", index % 5, ["telephone", "face_to_face"], "Room 2"),
+                ("pm", (index + 2) % 5, ["telephone", "video"], None),
+            ):
+                day = monday + timedelta(weeks=week, days=weekday)
+                if not start <= day < start + timedelta(weeks=weeks):
+                    continue
+                sessions.append(
+                    {
+                        "pcn_code": pcn_code,
+                        "practice_ods": practice,
+                        "session_date": day.isoformat(),
+                        "period": period,
+                        "clinician": f"mhp.demo{index // 3 + 1}",
+                        "modalities": modalities,
+                        "room": room,
+                    }
+                )
+    return sessions
+
+
+async def load_demo_rota(booking_url: str, *, weeks: int = 4) -> int:
+    """Post the demo rota to the booking service, as the PCN manager would; safe to repeat."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{booking_url}/rota", json={"sessions": demo_rota(utcnow().date(), weeks=weeks)}
+        )
+        response.raise_for_status()
+        created: int = response.json()["created"]
+        return created
+
+
 @dataclass
 class DemoMhp:
     """The PCN's MHP: takes the most urgent call off the triage worklist and records a decision."""
@@ -185,10 +229,17 @@ class DemoMhp:
 
 
 async def run_demo(
-    amqp_url: str, triage_url: str, *, calls_per_minute: float = 12.0, seed: int | None = None
+    amqp_url: str,
+    triage_url: str,
+    *,
+    booking_url: str | None = None,
+    calls_per_minute: float = 12.0,
+    seed: int | None = None,
 ) -> None:
-    """Feed the platform until cancelled: calls from the practices, decisions from the MHP."""
+    """Feed the platform until cancelled: a rota, calls from the practices, decisions from the MHP."""
     rng = random.Random(seed)
+    if booking_url is not None:
+        await load_demo_rota(booking_url)
     mhp = DemoMhp(triage_url, rng=random.Random(rng.random()))
 
     async def practices() -> None:
