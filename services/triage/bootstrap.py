@@ -1,28 +1,49 @@
-"""Composition root for triage: builds the database, subscriptions, HTTP API and host from settings."""
+"""Composition root for triage: database, subscriptions, HTTP API, watchdog and host, from settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 from services.triage.api import build_router
-from services.triage.handlers import TriageContext, on_call_received
+from services.triage.handlers import DeadlineWatchdog, TriageContext, call_received_handler
 from services.triage.models import TABLES
 from services.triage.settings import TriageSettings
 from shared.contracts.v1 import CallReceived
-from shared.db import Database
+from shared.db import Database, utcnow
 from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
 SERVICE = "triage"
 
 
-def build_host(settings: TriageSettings | None = None) -> ServiceHost:
+class TriageHost(ServiceHost):
+    """The triage service host; exposes its deadline watchdog to operators and tests."""
+
+    def __init__(self, *, watchdog: DeadlineWatchdog, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watchdog = watchdog
+
+
+def build_host(
+    settings: TriageSettings | None = None, *, clock: Callable[[], datetime] = utcnow
+) -> TriageHost:
     settings = settings or TriageSettings()
     db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
-    ctx = TriageContext(producer=f"{settings.organisation_code}/{SERVICE}")
-    return ServiceHost(
+    ctx = TriageContext(
+        producer=f"{settings.organisation_code}/{SERVICE}",
+        clock=clock,
+        callbacks=settings.callback_policy(),
+    )
+    watchdog = DeadlineWatchdog(db, ctx, interval=settings.watchdog_interval_seconds)
+    return TriageHost(
+        watchdog=watchdog,
         name=SERVICE,
         settings=settings,
         db=db,
-        subscriptions=[Subscription("on_call_received", (CallReceived,), on_call_received)],
+        subscriptions=[Subscription("on_call_received", (CallReceived,), call_received_handler(ctx))],
         routers=[build_router(db, ctx)],
-        description="MHP telephone triage: worklist and UK MHTS decisions.",
+        background=[("deadline-watchdog", watchdog.run)],
+        description="MHP telephone triage: worklist, UK MHTS decisions and callback-deadline escalation.",
     )

@@ -13,7 +13,10 @@ from shared.db import UtcDateTime
 
 class TriageCall(SQLModel, table=True):
     __tablename__ = "triage_calls"
-    __table_args__ = (Index("ix_triage_calls_worklist", "status", "pcn_code", "priority", "received_at"),)
+    __table_args__ = (
+        Index("ix_triage_calls_worklist", "status", "pcn_code", "priority", "received_at"),
+        Index("ix_triage_calls_watchdog", "status", "escalated_at", "callback_due_at"),
+    )
 
     call_id: uuid.UUID = Field(primary_key=True)
     correlation_id: uuid.UUID = Field(index=True)
@@ -31,6 +34,11 @@ class TriageCall(SQLModel, table=True):
     priority: int = 2
     status: str = "awaiting_triage"
     latest_decision_id: uuid.UUID | None = None
+    # Set at intake from the PCN's callback target in working time; the watchdog escalates past it.
+    callback_due_at: datetime = Field(sa_type=UtcDateTime)
+    # Set once, in the same transaction as the duty-GP case.escalated, so it never fires twice.
+    escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    escalation_event_id: uuid.UUID | None = None
 
 
 class TriageDecision(SQLModel, table=True):
@@ -50,6 +58,21 @@ class TriageDecision(SQLModel, table=True):
     clinician: str
     decided_at: datetime = Field(sa_type=UtcDateTime)
     supersedes: uuid.UUID | None = None
+    superseded_by: uuid.UUID | None = None
+    destination: str | None = None
+    # NHS Data Dictionary MENTAL HEALTH DROP IN CONTACT OUTCOME (set when no MHP appointment follows).
+    contact_outcome: str | None = None
+    complex_needs: bool = False
+    escalation_event_id: uuid.UUID | None = None
+    # The risk formulation stays here: least data, it is never put in an event.
+    risk_summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    risk_thoughts: bool | None = None
+    risk_plan: bool | None = None
+    risk_means: bool | None = None
+    risk_intent: bool | None = None
+    risk_history: bool | None = None
+    risk_protective_factors: bool | None = None
+    risk_safeguarding_concerns: bool | None = None
 
 
 TABLES = (TriageCall.__table__, TriageDecision.__table__)  # type: ignore[attr-defined]

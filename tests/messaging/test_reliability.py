@@ -75,7 +75,8 @@ async def test_the_same_call_resent_under_a_new_event_id_makes_one_worklist_entr
     triage: ServiceHost, amqp_url: str
 ) -> None:
     first = call_received()
-    resent = call_received(call_id=first.data.call_id)
+    # The practice system re-sends the same request (same call and patient) under a new event id.
+    resent = first.model_copy(update={"event_id": uuid.uuid4()})
     await publish_event(amqp_url, first)
     await publish_event(amqp_url, resent)
     await eventually(lambda: _inbox_size(triage.db, 2))
