@@ -1,0 +1,73 @@
+"""Operator commands for booking (`mhp booking ...`): load a PCN's MHP rota from a CSV or JSON file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from services.booking import domain
+from services.booking.bootstrap import build_database
+from services.booking.handlers import schedule_sessions
+from services.booking.settings import BookingSettings
+
+app = typer.Typer(help="MHP rota and booking operator commands.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """MHP rota and booking operator commands."""
+
+
+async def _load_into_database(settings: BookingSettings, entries: list[domain.RotaEntry]) -> tuple[int, int]:
+    db = build_database(settings)
+    try:
+        await db.create_tables()
+        async with db.transaction() as session:
+            created, existing = await schedule_sessions(session, entries)
+        return len(created), existing
+    finally:
+        await db.dispose()
+
+
+@app.command("load-rota")
+def load_rota(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="rota .csv or .json")
+    ],
+    url: Annotated[
+        str | None, typer.Option(help="Post to a running booking service (e.g. http://127.0.0.1:8002)")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Write straight into this database (default: BOOKING_DATABASE_URL)")
+    ] = None,
+) -> None:
+    """Load MHP sessions (pcn_code, practice_ods, session_date, period, clinician, modalities, room).
+
+    CSV: one session a row with a header; modalities separated by ';'. JSON: a list or {"sessions": [...]}.
+    Sessions already on the rota are left as they are, so a file can be loaded again safely.
+    """
+    fmt = file.suffix.lower().lstrip(".")
+    try:
+        entries = domain.parse_rota(file.read_text(encoding="utf-8"), fmt)
+    except domain.RotaFileError as exc:
+        typer.echo(f"{file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if url is not None:
+        body = {"sessions": [e.model_dump(mode="json") for e in entries]}
+        response = httpx.post(f"{url.rstrip('/')}/rota", json=body, timeout=60)
+        if response.status_code != 201:
+            typer.echo(
+                f"booking service refused the rota ({response.status_code}): {response.text}", err=True
+            )
+            raise typer.Exit(1)
+        created, existing = response.json()["created"], response.json()["already_on_rota"]
+    else:
+        settings = BookingSettings()
+        if database_url:
+            settings = settings.model_copy(update={"database_url": database_url})
+        created, existing = asyncio.run(_load_into_database(settings, entries))
+    typer.echo(f"{created} sessions scheduled, {existing} already on the rota")

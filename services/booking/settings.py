@@ -1,0 +1,23 @@
+"""Booking settings, from `BOOKING_*` environment variables."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class BookingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BOOKING_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/booking.db"
+    http_port: int = 8002
+    organisation_code: str = "PCN"
+    direct_bookings_per_week: int = Field(
+        default=10, ge=0, description="Default agreed weekly volume of direct bookings per practice."
+    )
+    attendance_review_after_minutes: int = Field(
+        default=120, ge=0, description="A still-booked appointment this long after its end needs review."
+    )
+    rebook_window_days: int = Field(
+        default=7, ge=1, description="How far a provider-cancelled appointment without a deadline may move."
+    )
