@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from shared.contracts.codes import (
     AppointmentType,
@@ -41,6 +41,8 @@ from shared.contracts.envelope import (
 )
 
 AppointmentMinutes = Literal[30, 60]
+ServiceCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+"""A receiving service's code in a trust's referral directory, e.g. `tt-north`."""
 
 
 # --- call.received -----------------------------------------------------------------------------
@@ -107,6 +109,9 @@ class CaseEscalatedData(Contract):
     referral_id: uuid.UUID | None = None
     due_at: UtcDatetime | None = Field(
         default=None, description="The deadline that was breached or is at risk."
+    )
+    assigned_to: StaffId | None = Field(
+        default=None, description="The named person who must act (e.g. the practice's clinical lead)."
     )
 
 
@@ -229,6 +234,9 @@ class ReferralMadeData(Contract):
     appointment_id: uuid.UUID | None = None
     previous_referral_id: uuid.UUID | None = Field(
         default=None, description="Set when this referral re-routes a declined one."
+    )
+    destination_service: ServiceCode | None = Field(
+        default=None, description="The directory's code for the service of that kind the referral went to."
     )
 
 

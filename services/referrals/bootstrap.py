@@ -1,0 +1,81 @@
+"""Composition root for referrals: directory, database, subscriptions, HTTP API, watchdog and host."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.referrals.api import build_router
+from services.referrals.handlers import (
+    ReferralsContext,
+    Watchdog,
+    appointment_attended_handler,
+    appointment_dna_handler,
+    call_triaged_handler,
+    referral_response_handler,
+)
+from services.referrals.models import TABLES
+from services.referrals.settings import ReferralsSettings
+from shared.contracts.v1 import (
+    AppointmentAttended,
+    AppointmentDna,
+    CallTriaged,
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralDeclined,
+)
+from shared.db import Database, utcnow
+from shared.messaging.consumer import Subscription
+from shared.service import MESSAGING_TABLES, ServiceHost
+
+SERVICE = "referrals"
+
+
+class ReferralsHost(ServiceHost):
+    """The referrals service host; exposes its watchdog to operators and tests."""
+
+    def __init__(self, *, watchdog: Watchdog, context: ReferralsContext, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watchdog = watchdog
+        self.context = context
+
+
+def build_host(
+    settings: ReferralsSettings | None = None, *, clock: Callable[[], datetime] = utcnow
+) -> ReferralsHost:
+    """Build the host; a bad directory file raises DirectoryError here, before anything starts."""
+    settings = settings or ReferralsSettings()
+    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
+    ctx = ReferralsContext(
+        producer=f"{settings.organisation_code}/{SERVICE}",
+        directory=settings.directory(),
+        clock=clock,
+        working_days=settings.working_days(),
+        chase_after_working_days=settings.chase_after_working_days,
+        dna_follow_up_working_days=settings.dna_follow_up_working_days,
+    )
+    watchdog = Watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
+    return ReferralsHost(
+        watchdog=watchdog,
+        context=ctx,
+        name=SERVICE,
+        settings=settings,
+        db=db,
+        subscriptions=[
+            Subscription("on_call_triaged", (CallTriaged,), call_triaged_handler(ctx)),
+            Subscription(
+                "on_appointment_attended", (AppointmentAttended,), appointment_attended_handler(ctx)
+            ),
+            Subscription("on_appointment_dna", (AppointmentDna,), appointment_dna_handler(ctx)),
+            Subscription(
+                "on_referral_response",
+                (ReferralAccepted, ReferralDeclined, ReferralCompleted),
+                referral_response_handler(ctx),
+            ),
+        ],
+        routers=[build_router(db, ctx)],
+        background=[("referral-watchdog", watchdog.run)],
+        description="Onward referrals, signposting, DNA follow-up, and escalation of bounced, unanswered "
+        "or overdue work to the practice's clinical lead.",
+    )
