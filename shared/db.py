@@ -80,10 +80,12 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
 class Database:
     """One service's database: engine, session factory, and a unit of work running hooks after commit."""
 
-    def __init__(self, url: str, tables: Sequence[Table]) -> None:
+    def __init__(self, url: str, tables: Sequence[Table], *, migrations: Path | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.tables = list(tables)
+        self.migrations = migrations
+        """The service's Alembic directory (`services/<name>/migrations`), if it has one."""
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._writer_sessions = async_sessionmaker(
             self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
@@ -104,6 +106,14 @@ class Database:
         self._after_commit.append(hook)
 
     async def create_tables(self) -> None:
+        """Bring the schema up to the models: an Alembic upgrade to head when the service has migrations
+        (so every database made anywhere carries its revision and can be upgraded later), else create_all.
+        """
+        from shared.migrations import has_migrations, upgrade
+
+        if self.migrations is not None and has_migrations(self.migrations):
+            await upgrade(self, self.migrations)
+            return
         from sqlmodel import SQLModel
 
         async with self.engine.begin() as conn:

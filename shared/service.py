@@ -96,6 +96,7 @@ class ServiceHost:
         self.started = False
 
     async def start(self) -> None:
+        # With services/<name>/migrations: an Alembic upgrade to head (locked against a concurrent start).
         await self.db.create_tables()
         await declare_topology(
             self.settings.rabbitmq_url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +25,9 @@ from shared.db import Database, utcnow
 from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
-__all__ = ["SERVICE", "build_context", "build_database", "build_host"]
+__all__ = ["MIGRATIONS", "SERVICE", "build_context", "build_database", "build_host"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def build_context(settings: BookingSettings, clock: Callable[[], datetime] = utcnow) -> BookingContext:
@@ -37,7 +40,7 @@ def build_context(settings: BookingSettings, clock: Callable[[], datetime] = utc
 
 
 def build_database(settings: BookingSettings) -> Database:
-    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
+    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
 
 
 def build_host(

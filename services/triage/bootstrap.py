@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from services.triage.api import build_router
@@ -16,6 +17,7 @@ from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
 SERVICE = "triage"
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class TriageHost(ServiceHost):
@@ -30,7 +32,7 @@ def build_host(
     settings: TriageSettings | None = None, *, clock: Callable[[], datetime] = utcnow
 ) -> TriageHost:
     settings = settings or TriageSettings()
-    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
+    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
     ctx = TriageContext(
         producer=f"{settings.organisation_code}/{SERVICE}",
         clock=clock,

@@ -1,0 +1,1 @@
+"""Schema migrations of the booking database (Alembic; `mhp db --help`)."""

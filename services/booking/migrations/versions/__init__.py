@@ -1,0 +1,1 @@
+"""The booking schema's revisions, oldest first; one file each."""

@@ -1,0 +1,1 @@
+"""Schema migrations of the metrics database (Alembic; `mhp db --help`)."""

@@ -1,0 +1,1 @@
+"""The metrics schema's revisions, oldest first; one file each."""

@@ -1,0 +1,13 @@
+"""Metrics settings, from `METRICS_*` environment variables."""
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class MetricsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="METRICS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/metrics.db"
+    http_port: int = 8004
+    organisation_code: str = "RMH"

@@ -1,0 +1,1 @@
+"""Schema migrations of the triage database (Alembic; `mhp db --help`)."""

@@ -1,0 +1,1 @@
+"""The triage schema's revisions, oldest first; one file each."""

@@ -1,0 +1,49 @@
+"""Fixtures for the metrics tests: the service served over real HTTP (uvicorn) on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+
+from services.metrics.bootstrap import build_host
+from services.metrics.settings import MetricsSettings
+from shared.service import ServiceHost
+from tests.metrics import journeys as gen
+
+
+@dataclass
+class Served:
+    host: ServiceHost
+    base_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def served_metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[Served]:
+    """The metrics service as `python -m services.metrics` runs it: uvicorn, lifespan starting the host."""
+    port = _free_port()
+    settings = MetricsSettings(
+        rabbitmq_url=amqp_url, database_url=make_database_url("metrics"), http_port=port
+    )
+    host = build_host(settings, clock=lambda: gen.AS_OF)
+    config = uvicorn.Config(host.http_app(), host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield Served(host, f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    await asyncio.wait_for(task, timeout=30)

@@ -1,0 +1,89 @@
+"""The dashboard in a real browser (Debian chromium via Playwright): charts render and the live feed shows
+an escalation published over the broker while the page is open."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.metrics.handlers import archive_size
+from shared.contracts.codes import EscalationReason, EscalationTarget
+from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
+from tests.metrics import journeys as gen
+from tests.metrics.conftest import Served
+from tests.support.amqp import eventually, publish_event
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_browser(
+    served_metrics: Served, amqp_url: str
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    journeys, sessions = gen.generate(seed=11, journeys_per_pcn=30)
+    events = gen.events(journeys, sessions)
+    for start in range(0, len(events), 16):
+        await asyncio.gather(*(publish_event(amqp_url, e) for e in events[start : start + 16]))
+
+    async def consumed() -> bool:
+        return await archive_size(served_metrics.host.db) >= len(events)
+
+    await eventually(consumed, timeout=120)
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 1100})
+            await page.goto(f"{served_metrics.base_url}/?month={gen.MONTH}")
+            await expect(page.locator("h1")).to_have_text(f"Every PCN, {gen.MONTH}")
+            for pcn in gen.PCNS:
+                await expect(page.locator("#pcn-table")).to_contain_text(pcn)
+            assert await page.locator("svg[aria-label^='DNA rate by PCN']").count() == 2
+            assert await page.locator("svg[aria-label^='Seen within deadline by triage code']").count() == 1
+            await expect(page.locator("#live-status")).to_contain_text("Live:")
+
+            escalation = CaseEscalated.create(
+                CaseEscalatedData(
+                    escalation_id=uuid.uuid4(),
+                    target=EscalationTarget.CRISIS_TEAM,
+                    reason=EscalationReason.SAFEGUARDING,
+                ),
+                producer="RMH/referrals",
+                pcn_code="U00456",
+                practice_ods="Y02002",
+                correlation_id=uuid.uuid4(),
+            )
+            await publish_event(amqp_url, escalation)
+            newest = page.locator("#live-feed li").first
+            await expect(newest).to_contain_text("U00456/Y02002", timeout=30_000)
+            await expect(newest).to_contain_text("safeguarding")
+            await expect(newest).to_contain_text("crisis team")
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            await page.click("text=U00123")
+            await expect(page.locator("h1")).to_have_text(f"PCN U00123, {gen.MONTH}")
+            expected = gen.expected_return(journeys, sessions, "U00123")["pcn_total"]
+            first_row = page.locator("#return-table tbody tr").first
+            await expect(first_row).to_contain_text(str(expected["initial_assessments"]["total"]))
+            assert await page.locator("svg[aria-label='Capacity, U00123']").count() == 1
+            await page.screenshot(path=str(ARTIFACTS / "dashboard-pcn.png"), full_page=True)
+        finally:
+            await browser.close()
