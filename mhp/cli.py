@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mhp.broker import NoBrokerAvailable, acquire_broker
+from mhp.db import app as db_app
 from mhp.demo import DEMO_PCN, DEMO_PRACTICES, publish_calls, run_demo
 from mhp.platform import SERVICES, Platform, available_services
 from shared.logging import configure_logging
@@ -167,6 +168,7 @@ def asyncapi() -> None:
 
 
 _mount_service_commands()
+app.add_typer(db_app, name="db", help="Schema migrations per service: upgrade, check, revision.")
 
 if __name__ == "__main__":
     app()

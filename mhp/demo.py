@@ -13,15 +13,35 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import aio_pika
 import httpx
 from aio_pika.abc import AbstractRobustChannel, ExchangeType
 
-from shared.contracts.codes import CallerUrgency, Channel, TriageCode
-from shared.contracts.envelope import PatientIdentity
-from shared.contracts.routing import EXCHANGE
-from shared.contracts.v1 import CallReceived, CallReceivedData
+from shared.contracts.codes import (
+    AttendanceStatus,
+    BookedBy,
+    CallerUrgency,
+    CancelledBy,
+    Channel,
+    Destination,
+    NextStep,
+    TriageCode,
+)
+from shared.contracts.envelope import Envelope, PatientIdentity
+from shared.contracts.routing import EXCHANGE, binding_key
+from shared.contracts.v1 import (
+    AppointmentAttended,
+    AppointmentAttendedData,
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCancelledData,
+    AppointmentDna,
+    AppointmentDnaData,
+    CallReceived,
+    CallReceivedData,
+)
 from shared.db import utcnow
 from shared.logging import get_logger
 
@@ -115,7 +135,7 @@ class PracticePublisher:
         if self._connection is not None:
             await self._connection.close()
 
-    async def publish(self, event: CallReceived) -> None:
+    async def publish(self, event: Envelope[Any]) -> None:
         assert self._channel is not None
         exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
         await exchange.publish(
@@ -257,4 +277,64 @@ async def run_demo(
                     log.warning("demo_triage_unreachable", error=type(exc).__name__)
                 await asyncio.sleep(3)
 
-    await asyncio.gather(practices(), clinician())
+    await asyncio.gather(practices(), clinician(), report_outcomes(amqp_url, rng))
+
+
+def practice_outcome(booked: AppointmentBooked, rng: random.Random) -> Envelope[Any]:
+    """What the practice's clinical system reports for an MHP appointment: mostly attended, some DNAs."""
+    data = booked.data
+    producer = f"{booked.practice_ods}/clinical-system"
+    roll = rng.random()
+    if roll < 0.12:
+        return booked.caused(
+            AppointmentDna,
+            AppointmentDnaData(
+                appointment_id=data.appointment_id, attendance=AttendanceStatus.DID_NOT_ATTEND
+            ),
+            producer=producer,
+        )
+    if roll < 0.20:
+        return booked.caused(
+            AppointmentCancelled,
+            AppointmentCancelledData(appointment_id=data.appointment_id, cancelled_by=CancelledBy.PATIENT),
+            producer=producer,
+        )
+    next_step = rng.choices(list(NextStep), weights=[35, 10, 20, 35])[0]
+    return booked.caused(
+        AppointmentAttended,
+        AppointmentAttendedData(
+            appointment_id=data.appointment_id,
+            attendance=AttendanceStatus.ATTENDED,
+            next_step=next_step,
+            referral_destination=rng.choice(ONWARD) if next_step is NextStep.REFERRAL else None,
+        ),
+        producer=producer,
+    )
+
+
+ONWARD = (
+    Destination.TALKING_THERAPIES,
+    Destination.COMMUNITY_MENTAL_HEALTH_TEAM,
+    Destination.SOCIAL_PRESCRIBING,
+)
+
+
+async def report_outcomes(amqp_url: str, rng: random.Random, *, pcn_code: str = DEMO_PCN) -> None:
+    """The practices' clinical systems report attendance for MHP appointments.
+
+    Demo time runs fast: an outcome is reported a few seconds after booking rather than at the appointment.
+    """
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection, PracticePublisher(amqp_url) as publisher:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(EXCHANGE, ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue("demo.practice_outcomes", exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key=binding_key("appointment.booked", pcn_code=pcn_code))
+        async with queue.iterator() as messages:
+            async for message in messages:
+                async with message.process():
+                    booked = AppointmentBooked.model_validate_json(message.body)
+                if booked.data.booked_by is not BookedBy.MHP_SERVICE:
+                    continue
+                await asyncio.sleep(rng.uniform(1, 5))
+                await publisher.publish(practice_outcome(booked, rng))

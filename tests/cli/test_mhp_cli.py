@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import uuid
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from mhp.cli import _redact, app
-from mhp.demo import DEMO_PRACTICES, demo_rota, synthetic_nhs_number
+from mhp.demo import DEMO_PRACTICES, demo_rota, practice_outcome, synthetic_nhs_number
+from shared.contracts.codes import AppointmentType, BookedBy, Modality
 from shared.contracts.envelope import PatientIdentity
 from shared.contracts.routing import binding_key
-from shared.contracts.v1 import CallReceived
+from shared.contracts.v1 import AppointmentBooked, AppointmentBookedData, CallReceived
 from tests.support.amqp import EventCapture
 
 runner = CliRunner()
@@ -65,3 +67,32 @@ async def test_simulate_publishes_valid_calls_the_way_a_practice_system_does(amq
         event = CallReceived.model_validate(json.loads(message.body))
         assert message.message_id == str(event.event_id)
         assert message.routing_key == event.routing_key
+
+
+def test_demo_practice_outcomes_belong_to_the_appointments_episode_and_cover_dna_and_attendance() -> None:
+    rng = random.Random(3)
+    booked = AppointmentBooked.create(
+        AppointmentBookedData(
+            appointment_id=uuid.uuid4(),
+            starts_at=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            minutes=30,
+            modality=Modality.TELEPHONE,
+            appointment_type=AppointmentType.INITIAL_ASSESSMENT,
+            booked_by=BookedBy.MHP_SERVICE,
+        ),
+        producer="U00123/booking",
+        pcn_code="U00123",
+        practice_ods="Y01234",
+        correlation_id=uuid.uuid4(),
+    )
+    outcomes = [practice_outcome(booked, rng) for _ in range(200)]
+    assert {o.event_type for o in outcomes} == {
+        "appointment.attended",
+        "appointment.dna",
+        "appointment.cancelled",
+    }
+    for outcome in outcomes:
+        assert outcome.correlation_id == booked.correlation_id
+        assert outcome.causation_id == booked.event_id
+        assert outcome.data.appointment_id == booked.data.appointment_id
+        assert outcome.producer == "Y01234/clinical-system"
