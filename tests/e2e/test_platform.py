@@ -98,6 +98,7 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
     await load_demo_rota(platform.service("booking").url, weeks=2)
     rng = random.Random(2026)
     calls = [synthetic_call(rng) for _ in range(CALLS)]
+    codes = rng.choices("CDEFG", k=CALLS)
     await _publish_as_a_practice_system(amqp_url, calls)
 
     async with httpx.AsyncClient(timeout=30) as client:
@@ -107,18 +108,23 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
             waiting[:] = await _worklist(client, triage_url)
             return len(waiting) == CALLS
 
-        await eventually(all_on_the_worklist, timeout=120, interval=0.5, message=lambda: f"{len(waiting)} listed")
-        codes = rng.choices("CDEFG", k=CALLS)
+        await eventually(
+            all_on_the_worklist, timeout=120, interval=0.5, message=lambda: f"{len(waiting)} listed"
+        )
         dispositions: dict[str, str] = {}
         for entry, code in zip(waiting[: CALLS // 2], codes, strict=False):
-            dispositions[str(entry["call_id"])] = await _decide(client, triage_url, str(entry["call_id"]), code)
+            dispositions[str(entry["call_id"])] = await _decide(
+                client, triage_url, str(entry["call_id"]), code
+            )
 
         # A crash: no graceful shutdown, whatever was in flight is redelivered or swept from the outbox.
         platform.kill("triage")
         platform.restart("triage")
         await asyncio.to_thread(platform.wait_ready, 120, ("triage",))
         for entry, code in zip(waiting[CALLS // 2 :], codes[CALLS // 2 :], strict=True):
-            dispositions[str(entry["call_id"])] = await _decide(client, triage_url, str(entry["call_id"]), code)
+            dispositions[str(entry["call_id"])] = await _decide(
+                client, triage_url, str(entry["call_id"]), code
+            )
         assert await _worklist(client, triage_url) == []
 
     metrics_db = tmp_path / "metrics.db"
@@ -145,7 +151,10 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
         )
 
     await eventually(
-        settled, timeout=180, interval=1.0, message=lambda: f"metrics saw {Counter(t for t, _, _ in archived)}"
+        settled,
+        timeout=180,
+        interval=1.0,
+        message=lambda: f"metrics saw {Counter(t for t, _, _ in archived)}",
     )
     received = [event_id for event_type, event_id, _ in archived if event_type == "call.received"]
     assert sorted(received) == sorted(str(c.event_id) for c in calls)  # each call once, none lost
@@ -157,6 +166,9 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
             f"{platform.service('metrics').url}/reports/monthly", params={"pcn": PCN, "month": month}
         )
     assert response.status_code == 200, response.text
+    response_times = response.json()["pcn_total"]["response_times"]
+    assert sum(figures["triaged"] for figures in response_times.values()) == CALLS
+    assert Counter({code: figures["triaged"] for code, figures in response_times.items()}) == Counter(codes)
 
     logs = "".join(service.log_path.read_text() for service in platform.running)
     leaked = [c.data.patient.nhs_number for c in calls if c.data.patient.nhs_number in logs]
