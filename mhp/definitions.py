@@ -89,10 +89,13 @@ def _literal(name: str) -> str:
     return name.replace(".", r"\.")
 
 
-def _own_resources(service: str) -> str:
-    # Its own queues and DLQs, plus the two exchanges: ServiceHost.start() re-declares them (a no-op when
-    # provisioned with equal arguments; RabbitMQ still checks configure permission on a declare).
-    return rf"^({_literal(EXCHANGE)}|{_literal(DEAD_LETTER_EXCHANGE)}|{_literal(service)}\..+)$"
+def _own_queues(service: str) -> str:
+    return rf"^{_literal(service)}\..+$"
+
+
+def _exchanges() -> str:
+    # Publishing events, and dead-lettering a poison message with its reason, write to these two.
+    return rf"^({_literal(EXCHANGE)}|{_literal(DEAD_LETTER_EXCHANGE)})$"
 
 
 def discover_services(delivery_limit: int | None = None) -> list[ServiceTopology]:
@@ -144,8 +147,9 @@ def build_definitions(
 
     add_user(ADMIN_USER, ["administrator"], ".*", ".*", ".*")
     for topology in services:
-        own = _own_resources(topology.service)
-        add_user(service_user(topology.service), [], own, own, own)
+        # No configure permission: with provisioned topology the service runs with
+        # `<SERVICE>_DECLARE_TOPOLOGY=false`, so it cannot create, change or delete any broker object.
+        add_user(service_user(topology.service), [], NOTHING, _exchanges(), _own_queues(topology.service))
     for pcn in pcns:
         # Practice systems publish to the events exchange only; the topic permission pins the PCN segment.
         add_user(pcn_user(pcn), [], NOTHING, rf"^{_literal(EXCHANGE)}$", NOTHING)

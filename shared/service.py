@@ -98,10 +98,12 @@ class ServiceHost:
     async def start(self) -> None:
         # With services/<name>/migrations: an Alembic upgrade to head (locked against a concurrent start).
         await self.db.create_tables()
-        await declare_topology(
-            self.settings.rabbitmq_url,
-            [s.queue_spec(self.name, self.settings.delivery_limit) for s in self.subscriptions],
-        )
+        if self.settings.declare_topology:
+            await declare_topology(
+                self.settings.rabbitmq_url,
+                [s.queue_spec(self.name, self.settings.delivery_limit) for s in self.subscriptions],
+            )
+        # Else the queues were provisioned: the consumers' passive declares fail loudly if one is missing.
         await self.publisher.connect()
         await self.broker.start()
         self._spawn("outbox-relay", self.relay.run)

@@ -27,3 +27,11 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=200, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_lease_seconds: float = Field(default=30.0, gt=0)
+    declare_topology: bool = Field(
+        default=True,
+        description=(
+            "Declare the exchanges and this service's queues at start-up. Set false where ops provision the "
+            "broker from deploy/rabbitmq/definitions.json: the service then needs no configure permission "
+            "and only checks that its queues exist."
+        ),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from services.referrals.api import build_router
@@ -30,6 +31,7 @@ from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
 SERVICE = "referrals"
+MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 class ReferralsHost(ServiceHost):
@@ -46,7 +48,7 @@ def build_host(
 ) -> ReferralsHost:
     """Build the host; a bad directory file raises DirectoryError here, before anything starts."""
     settings = settings or ReferralsSettings()
-    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
+    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
     ctx = ReferralsContext(
         producer=f"{settings.organisation_code}/{SERVICE}",
         directory=settings.directory(),

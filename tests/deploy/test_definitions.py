@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import aio_pika
 import aiormq
 import pytest
+from aio_pika.abc import AbstractIncomingMessage
 
 from mhp.broker import RABBITMQ_LIB, LocalNode, VhostAdmin, rabbitmq_installed
 from mhp.definitions import (
@@ -221,14 +222,16 @@ async def test_user_without_a_password_in_the_definitions_cannot_log_in(
 async def test_service_user_starts_its_host_on_provisioned_topology(
     provisioned: tuple[str, dict[str, str]], make_database_url: Any
 ) -> None:
-    """ServiceHost.start() re-declares the provisioned topology: equal arguments, within its permissions."""
+    """With provisioned topology a service runs without configure permission and only uses its own queues."""
     from services.triage.bootstrap import build_host
     from services.triage.settings import TriageSettings
 
     url, passwords = provisioned
     user = service_user("triage")
     settings = TriageSettings(
-        rabbitmq_url=_as_user(url, user, passwords[user]), database_url=make_database_url("triage")
+        rabbitmq_url=_as_user(url, user, passwords[user]),
+        database_url=make_database_url("triage"),
+        declare_topology=False,
     )
     host: ServiceHost = build_host(settings)
     await host.start()
@@ -238,14 +241,25 @@ async def test_service_user_starts_its_host_on_provisioned_topology(
             return bool((await host.readiness())["ready"])
 
         await eventually(ready, timeout=30.0, message="triage host never became ready as mhp-triage")
-        # The same user may not touch another service's queues.
+        # The same user may not declare anything (not even a queue of its own name), nor read another's.
         connection = await aio_pika.connect(settings.rabbitmq_url)
         async with connection:
             channel = await connection.channel()
             with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
-                await channel.declare_queue("booking.stolen", durable=True)
+                await channel.declare_queue("triage.extra", durable=True)
+            channel = await connection.channel()
+            with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+                await channel.declare_exchange("mhp.events", aio_pika.ExchangeType.TOPIC, durable=True)
+            channel = await connection.channel()
+            others = await channel.get_queue("booking.on_call_triaged")  # passive: existence is no secret
+            with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+                await others.consume(_ignore)
     finally:
         await host.stop()
+
+
+async def _ignore(_message: AbstractIncomingMessage) -> None:
+    return None
 
 
 class _ConfiguredNode(LocalNode):

@@ -1,0 +1,1 @@
+"""Schema migrations of the referrals database (Alembic; `mhp db --help`)."""

@@ -1,0 +1,1 @@
+"""The referrals schema's revisions, oldest first; one file each."""
