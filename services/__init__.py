@@ -1,1 +1,1 @@
-"""The platform's services; each runs alone (`python -m services.<name>`) and talks to others only by events."""
+"""The platform's services; each runs alone (`python -m services.<name>`) and talks to others by events."""
