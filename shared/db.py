@@ -53,7 +53,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # hide_parameters: a database error's text must never carry a row's values (a patient's) into a log.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -74,7 +75,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
 
 
 class Database:

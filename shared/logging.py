@@ -70,8 +70,23 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    # Libraries log through stdlib logging; keep them quiet unless they warn.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # Libraries (uvicorn, aio-pika, SQLAlchemy) log through stdlib logging: render their warnings and
+    # tracebacks through the same chain, redaction included, and keep them quiet unless they warn.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared_processors, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                exception_renderer,
+                redact_nhs_numbers,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
     _configured = True

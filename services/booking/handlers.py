@@ -93,7 +93,8 @@ def producer_for(pcn_code: str) -> str:
 
 
 def is_own(event: Envelope[Any]) -> bool:
-    return event.producer.endswith(f"/{SERVICE}")
+    # Exactly this PCN's booking service: a practice system naming itself ".../booking" is not us.
+    return event.producer == producer_for(event.pcn_code)
 
 
 # --- rota --------------------------------------------------------------------------------------

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import uuid
 from contextlib import redirect_stderr
+from pathlib import Path
 from typing import Any
 
+import pytest
 import structlog
+from sqlalchemy.exc import IntegrityError
 
+from shared.db import Database, utcnow
 from shared.logging import configure_logging, get_logger
+from shared.messaging.inbox import InboxRecord
 from shared.messaging.middleware import LogContextMiddleware
 
 
@@ -59,3 +66,37 @@ def test_a_valid_nhs_number_in_any_log_value_is_redacted_but_other_numbers_are_k
     assert line["detail"] == "patient [redacted-nhs-number] said"
     assert line["number"] == "[redacted-nhs-number]"
     assert line["count"] == 1234567890  # fails Modulus 11: not an NHS number, kept as it is
+
+
+def test_library_log_lines_and_tracebacks_go_through_the_same_redaction() -> None:
+    stream = io.StringIO()
+    with redirect_stderr(stream):
+        structlog.reset_defaults()
+        configure_logging("triage", json=True)
+        try:
+            raise ValueError("lookup failed for 943 476 5919")
+        except ValueError:
+            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["logger"] == "uvicorn.error"
+    assert line["service"] == "triage"
+    assert "943 476 5919" not in line["exception"]
+    assert "[redacted-nhs-number]" in line["exception"]
+
+
+async def test_database_errors_never_carry_the_rows_values(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/x.db", [InboxRecord.__table__])  # type: ignore[attr-defined]
+    await db.create_tables()
+    event_id = uuid.uuid4()
+
+    def row() -> InboxRecord:
+        return InboxRecord(consumer="reason: thoughts of suicide", event_id=event_id, processed_at=utcnow())
+
+    async with db.transaction() as session:
+        session.add(row())
+    with pytest.raises(IntegrityError) as raised:
+        async with db.transaction() as session:
+            session.add(row())
+    assert "thoughts of suicide" not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
+    await db.dispose()

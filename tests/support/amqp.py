@@ -95,7 +95,7 @@ class EventCapture:
     def of_type(self, event_type: str) -> list[dict[str, Any]]:
         return [m.json() for m in self.messages if m.json().get("event_type") == event_type]
 
-    async def wait_for(self, count: int, *, timeout: float = 15.0) -> list[Received]:
+    async def wait_for(self, count: int, *, timeout: float = 30.0) -> list[Received]:
         await eventually(
             lambda: len(self.messages) >= count,
             timeout=timeout,
@@ -104,7 +104,7 @@ class EventCapture:
         return self.messages
 
 
-async def get_all(url: str, queue: str, *, expect: int, timeout: float = 15.0) -> list[Received]:
+async def get_all(url: str, queue: str, *, expect: int, timeout: float = 30.0) -> list[Received]:
     """Take (and ack) `expect` messages from a queue, failing if they do not arrive in time."""
     connection = await aio_pika.connect(url)
     got: list[Received] = []
@@ -138,7 +138,7 @@ async def queue_depth(url: str, queue: str) -> int:
 async def eventually(
     predicate: Callable[[], bool | Awaitable[bool]],
     *,
-    timeout: float = 15.0,
+    timeout: float = 30.0,
     interval: float = 0.05,
     message: Callable[[], str] | str = "condition not met",
 ) -> None:
