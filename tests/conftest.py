@@ -9,6 +9,7 @@ database per test and service instead.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 import uuid
@@ -19,8 +20,25 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import structlog
 
 from mhp.broker import ManagementApi, VhostAdmin, acquire_broker, with_vhost
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Tests that configure logging (a CLI run in-process, a log-capture test) must not leak it.
+
+    Structlog binds its output stream when configured: left pointing at a test's closed stream, every
+    later log call would raise, and with it the relay or consumer that was logging.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

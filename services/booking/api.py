@@ -8,14 +8,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from services.booking import domain
 from services.booking.handlers import (
+    SLOT_JUST_TAKEN,
     BookingContext,
     DirectBooking,
     DirectBookingRefused,
     NotFound,
+    SlotTaken,
     cancel_session,
     direct_book,
     offer_to_waitlist,
@@ -259,6 +262,9 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
                 appointment = await direct_book(session, ctx, request, announce=True, cause=None)
         except DirectBookingRefused as refused:
             raise HTTPException(409, detail=refused.reason) from None
+        except (SlotTaken, IntegrityError):
+            # Another booking took the slot between our check and our claim (two replicas or processes).
+            raise HTTPException(409, detail=SLOT_JUST_TAKEN) from None
         return AppointmentView.of(appointment)
 
     @router.get("/appointments/{appointment_id}", response_model=AppointmentView)

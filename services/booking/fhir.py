@@ -19,13 +19,16 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.slot import Slot as FhirSlot
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.booking import domain
 from services.booking.handlers import (
+    SLOT_JUST_TAKEN,
     BookingContext,
     DirectBooking,
     DirectBookingRefused,
+    SlotTaken,
     offer_to_waitlist,
     release_appointment,
 )
@@ -225,6 +228,8 @@ def build_fhir_router(db: Database, ctx: BookingContext) -> APIRouter:
                 slot_ids = await _slot_ids(session, appointment.appointment_id)
         except DirectBookingRefused as refused:
             return outcome(409, "conflict", refused.reason)
+        except (SlotTaken, IntegrityError):
+            return outcome(409, "conflict", SLOT_JUST_TAKEN)
         return _fhir(appointment_resource(appointment, slot_ids), 201)
 
     @router.get("/Appointment/{appointment_id}")

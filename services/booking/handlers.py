@@ -81,6 +81,9 @@ class SlotTaken(RuntimeError):
     """Another unit of work claimed the slot first; retrying the whole unit of work is safe."""
 
 
+SLOT_JUST_TAKEN = "the slot was booked by someone else a moment ago: search free slots again and pick another"
+
+
 class DirectBookingRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
