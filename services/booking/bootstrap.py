@@ -62,7 +62,8 @@ def build_host(
         db=db,
         subscriptions=[
             Subscription("on_call_triaged", (CallTriaged,), triaged),
-            # One queue for a practice's appointment events keeps book → attend → cancel in order.
+            # One queue for a practice's appointment events keeps them mostly in order; an outcome that
+            # overtakes its booking (a redelivery) is retried until the booking is known.
             Subscription(
                 "on_practice_appointment_event",
                 (AppointmentBooked, AppointmentAttended, AppointmentDna, AppointmentCancelled),

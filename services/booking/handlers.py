@@ -661,10 +661,19 @@ async def on_practice_appointment_event(
         await offer_to_waitlist(session, ctx, appointment.pcn_code, cause=event)
 
 
+class AppointmentNotKnownYet(LookupError):
+    """A practice's outcome for an appointment booking has not seen (yet).
+
+    Retried, not dead-lettered at once: the practice's own `appointment.booked` may still be on its way or
+    waiting for a redelivery. The consumer's delivery limit bounds the retries and then dead-letters it
+    with the reason.
+    """
+
+
 async def _appointment_for(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment:
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None:
-        raise PermanentFailure("appointment_id is not known to booking")
+        raise AppointmentNotKnownYet("appointment_id is not known to booking")
     return appointment
 
 

@@ -327,6 +327,29 @@ def _direct(start: Any, *, appointment_id: uuid.UUID | None = None) -> Appointme
     )
 
 
+async def test_an_outcome_that_overtakes_its_direct_booking_is_retried_and_then_applied(
+    booking: ServiceHost, amqp_url: str
+) -> None:
+    await load(booking, entry())
+    async with booking.db.read() as session:
+        start = (await session.exec(select(Slot.starts_at).order_by(col(Slot.starts_at)))).first()
+    direct = _direct(start)
+    dna = direct.caused(
+        AppointmentDna,
+        AppointmentDnaData(
+            appointment_id=direct.data.appointment_id, attendance=AttendanceStatus.DID_NOT_ATTEND
+        ),
+        producer=f"{HOME}/clinical-system",
+    )
+    await publish_event(amqp_url, dna)  # overtakes the booking it refers to
+    await publish_event(amqp_url, direct)
+
+    async def recorded_as_dna() -> bool:
+        return [a.status for a in await appointments(booking)] == ["dna"]
+
+    await eventually(recorded_as_dna, timeout=60, message="the DNA was lost instead of retried")
+
+
 async def test_direct_bookings_over_the_weekly_cap_are_refused_with_the_reason(
     booking: ServiceHost, amqp_url: str
 ) -> None:
