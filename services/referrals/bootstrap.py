@@ -10,11 +10,11 @@ from typing import Any
 from services.referrals.api import build_router
 from services.referrals.handlers import (
     ReferralsContext,
-    Watchdog,
     appointment_attended_handler,
     appointment_dna_handler,
     call_triaged_handler,
     referral_response_handler,
+    referrals_watchdog,
 )
 from services.referrals.models import TABLES
 from services.referrals.settings import ReferralsSettings
@@ -29,6 +29,7 @@ from shared.contracts.v1 import (
 from shared.db import Database, utcnow
 from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
+from shared.watchdog import Watchdog
 
 SERVICE = "referrals"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -57,7 +58,7 @@ def build_host(
         chase_after_working_days=settings.chase_after_working_days,
         dna_follow_up_working_days=settings.dna_follow_up_working_days,
     )
-    watchdog = Watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
+    watchdog = referrals_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return ReferralsHost(
         watchdog=watchdog,
         context=ctx,

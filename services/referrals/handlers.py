@@ -6,7 +6,6 @@ the shared inbox and, for re-sent events with new ids, through unique source ids
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from shared.db import Database, utcnow
 from shared.logging import get_logger
 from shared.messaging.consumer import Handler, PermanentFailure
 from shared.messaging.outbox import add_event
+from shared.watchdog import Watchdog
 
 log = get_logger(__name__)
 
@@ -770,27 +770,13 @@ async def escalate_overdue_follow_ups(
     return fired
 
 
-class Watchdog:
-    """Background loop: chases unanswered referrals and overdue DNA follow-ups. Its state is in the DB."""
+def referrals_watchdog(db: Database, ctx: ReferralsContext, *, interval: float) -> Watchdog:
+    """Chases unanswered referrals and escalates overdue DNA follow-ups, once each."""
 
-    def __init__(
-        self, db: Database, ctx: ReferralsContext, *, interval: float = 30.0, batch_size: int = 100
-    ) -> None:
-        self.db = db
-        self.ctx = ctx
-        self.interval = interval
-        self.batch_size = batch_size
-        self.passes = 0
+    async def chase(session: AsyncSession, limit: int) -> int:
+        return await chase_unanswered_referrals(session, ctx, limit=limit)
 
-    async def scan_once(self) -> int:
-        async with self.db.transaction() as session:
-            fired = await chase_unanswered_referrals(session, self.ctx, limit=self.batch_size)
-            fired += await escalate_overdue_follow_ups(session, self.ctx, limit=self.batch_size)
-        self.passes += 1
-        return fired
+    async def follow_ups(session: AsyncSession, limit: int) -> int:
+        return await escalate_overdue_follow_ups(session, ctx, limit=limit)
 
-    async def run(self) -> None:
-        while True:
-            fired = await self.scan_once()
-            if fired < self.batch_size:
-                await asyncio.sleep(self.interval)
+    return Watchdog(db, [chase, follow_ups], interval=interval)

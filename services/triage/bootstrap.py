@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from services.triage.api import build_router
-from services.triage.handlers import DeadlineWatchdog, TriageContext, call_received_handler
+from services.triage.handlers import TriageContext, call_received_handler, deadline_watchdog
 from services.triage.models import TABLES
 from services.triage.settings import TriageSettings
 from shared.contracts.v1 import CallReceived
 from shared.db import Database, utcnow
 from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
+from shared.watchdog import Watchdog
 
 SERVICE = "triage"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -23,7 +24,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class TriageHost(ServiceHost):
     """The triage service host; exposes its deadline watchdog to operators and tests."""
 
-    def __init__(self, *, watchdog: DeadlineWatchdog, **kwargs: Any) -> None:
+    def __init__(self, *, watchdog: Watchdog, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.watchdog = watchdog
 
@@ -38,7 +39,7 @@ def build_host(
         clock=clock,
         callbacks=settings.callback_policy(),
     )
-    watchdog = DeadlineWatchdog(db, ctx, interval=settings.watchdog_interval_seconds)
+    watchdog = deadline_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return TriageHost(
         watchdog=watchdog,
         name=SERVICE,

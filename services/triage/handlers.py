@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from shared.db import Database, utcnow
 from shared.logging import get_logger
 from shared.messaging.consumer import Handler, PermanentFailure
 from shared.messaging.outbox import add_event
+from shared.watchdog import Watchdog
 
 log = get_logger(__name__)
 
@@ -273,26 +273,10 @@ async def escalate_overdue_calls(session: AsyncSession, ctx: TriageContext, *, l
     return fired
 
 
-class DeadlineWatchdog:
-    """Background loop: scans for calls past their callback target. All its state is in the database."""
+def deadline_watchdog(db: Database, ctx: TriageContext, *, interval: float) -> Watchdog:
+    """Escalates calls past their callback target to the duty GP, once each."""
 
-    def __init__(
-        self, db: Database, ctx: TriageContext, *, interval: float = 30.0, batch_size: int = 100
-    ) -> None:
-        self.db = db
-        self.ctx = ctx
-        self.interval = interval
-        self.batch_size = batch_size
-        self.passes = 0
+    async def scan(session: AsyncSession, limit: int) -> int:
+        return await escalate_overdue_calls(session, ctx, limit=limit)
 
-    async def scan_once(self) -> int:
-        async with self.db.transaction() as session:
-            fired = await escalate_overdue_calls(session, self.ctx, limit=self.batch_size)
-        self.passes += 1
-        return fired
-
-    async def run(self) -> None:
-        while True:
-            fired = await self.scan_once()
-            if fired < self.batch_size:  # a full batch means more may be waiting: scan again at once
-                await asyncio.sleep(self.interval)
+    return Watchdog(db, [scan], interval=interval)
