@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -30,24 +28,11 @@ from shared.contracts.v1 import (
     CallTriagedData,
 )
 from tests.support.amqp import EventCapture, eventually
+from tests.support.clock import MONDAY_10AM, FakeClock
 
 PCN = "U00123"
 PRACTICE = "Y01234"
 LEAD = "lead.y01234"
-
-# Monday 16 November 2026, 10:00 in London (GMT, so also 10:00 UTC).
-MONDAY_10AM = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    now: datetime = MONDAY_10AM
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 @pytest.fixture

@@ -12,17 +12,9 @@ from sqlmodel import select
 from services.referrals.bootstrap import ReferralsHost
 from services.referrals.models import DnaEpisode, DnaFollowUp
 from shared.contracts.routing import binding_key
-from tests.referrals.conftest import (
-    LEAD,
-    MONDAY_10AM,
-    PCN,
-    FakeClock,
-    HostFactory,
-    dna,
-    wait_events,
-    watchdog_passes,
-)
+from tests.referrals.conftest import LEAD, PCN, HostFactory, dna, wait_events, watchdog_passes
 from tests.support.amqp import EventCapture, eventually, publish_event, queue_depth
+from tests.support.clock import MONDAY_10AM, FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -28,10 +28,8 @@ from shared.contracts.v1 import (
 from shared.messaging.outbox import OutboxMessage
 from tests.referrals.conftest import (
     LEAD,
-    MONDAY_10AM,
     PCN,
     PRACTICE,
-    FakeClock,
     HostFactory,
     attended,
     call_triaged,
@@ -40,6 +38,7 @@ from tests.referrals.conftest import (
     watchdog_passes,
 )
 from tests.support.amqp import EventCapture, eventually, publish_event, queue_depth
+from tests.support.clock import MONDAY_10AM, FakeClock
 
 pytestmark = pytest.mark.integration
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,20 +10,7 @@ import pytest
 
 from services.triage.bootstrap import TriageHost, build_host
 from services.triage.settings import TriageSettings
-
-# Monday 16 November 2026, 10:00 in London (GMT, so also 10:00 UTC).
-MONDAY_10AM = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    now: datetime = MONDAY_10AM
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
+from tests.support.clock import FakeClock
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from shared.contracts.codes import Channel
 from shared.db import Database
 from shared.messaging.consumer import REASON_HEADER
 from tests.support.amqp import eventually, get_all, publish_event, publish_raw, queue_depth
+from tests.support.clock import MONDAY_10AM
 from tests.support.factories import call_received
-from tests.triage.conftest import MONDAY_10AM, HostFactory
+from tests.triage.conftest import HostFactory
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,9 @@ from shared.contracts.routing import binding_key
 from shared.contracts.v1 import CallReceived
 from shared.messaging.outbox import OutboxMessage
 from tests.support.amqp import EventCapture, eventually, publish_event
+from tests.support.clock import MONDAY_10AM, FakeClock
 from tests.support.factories import call_received
-from tests.triage.conftest import MONDAY_10AM, FakeClock, HostFactory
+from tests.triage.conftest import HostFactory
 
 pytestmark = pytest.mark.integration
 
