@@ -29,10 +29,11 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from services.metrics.bootstrap import build_database
+from services.metrics.bootstrap import MIGRATIONS, build_database
 from services.metrics.handlers import rebuild
 from services.metrics.models import PROJECTIONS, ArchivedEventRow
 from services.metrics.settings import MetricsSettings
+from shared.migrations import prepare_schema
 
 PCNS = {f"U{n:05d}": [f"Y{n:02d}{p:03d}" for p in range(4)] for n in range(10, 22)}
 
@@ -138,7 +139,7 @@ def synthetic_archive(count: int, seed: int = 1) -> Iterator[dict[str, Any]]:
 
 async def main(events: int, database_url: str) -> None:
     db = build_database(MetricsSettings(database_url=database_url))
-    await db.create_tables()
+    await prepare_schema(db, MIGRATIONS)
     table = ArchivedEventRow.__table__  # type: ignore[attr-defined]
     started = time.perf_counter()
     batch: list[dict[str, Any]] = []

@@ -32,6 +32,7 @@ from shared.messaging.outbox import add_event
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QueueSpec, declare_topology
+from shared.migrations import prepare_schema
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
 from tests.support.factories import call_received
@@ -78,7 +79,7 @@ async def bench_raw(url: str, bodies: list[tuple[str, bytes]]) -> float:
 
 async def _staged_db(path: Path, events: list[CallReceived]) -> Database:
     db = Database(f"sqlite+aiosqlite:///{path}", MESSAGING_TABLES)
-    await db.create_tables()
+    await prepare_schema(db)
     for start in range(0, len(events), 500):
         async with db.transaction() as session:
             for event in events[start : start + 500]:

@@ -51,24 +51,26 @@ def service_settings(service: str, **overrides: Any) -> ServiceSettings:
     return settings_class(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def service_database(service: str, database_url: str | None = None) -> Database:
-    """The service's own Database (its tables and migrations), built by its composition root."""
+def service_database(service: str, database_url: str | None = None) -> tuple[Database, Path | None]:
+    """The service's own Database and its migrations directory, as its composition root builds them."""
     settings = service_settings(service, database_url=database_url)
     bootstrap = importlib.import_module(f"services.{service}.bootstrap")
     # Building the host makes no connection; it is the one place that knows the service's tables.
-    db: Database = bootstrap.build_host(settings).db
-    return db
+    host = bootstrap.build_host(settings)
+    db: Database = host.db
+    migrations: Path | None = host.migrations
+    return db, migrations
 
 
-def _require_migrations(service: str, db: Database) -> Path:
-    if db.migrations is None or not has_migrations(db.migrations):
+def _require_migrations(service: str, migrations: Path | None) -> Path:
+    if migrations is None or not has_migrations(migrations):
         typer.echo(
             f"{service} has no migrations: its tables are created at start-up (create_all). "
             f"Make its first revision with `mhp db revision {service} -m 'initial schema'`.",
             err=True,
         )
         raise typer.Exit(2)
-    return db.migrations
+    return migrations
 
 
 @app.command("upgrade")
@@ -76,9 +78,9 @@ def upgrade_command(service: ServiceName, database_url: DatabaseUrl = None) -> N
     """Upgrade the service's database to the newest revision (what the service does at start-up)."""
 
     async def run() -> tuple[str | None, str | None]:
-        db = service_database(service, database_url)
+        db, migrations = service_database(service, database_url)
         try:
-            location = _require_migrations(service, db)
+            location = _require_migrations(service, migrations)
             before = await current_revision(db)
             await upgrade(db, location)
             return before, await current_revision(db)
@@ -97,9 +99,9 @@ def check_command(service: ServiceName, database_url: DatabaseUrl = None) -> Non
     """Exit 1 if the database is not at the newest revision or differs from the service's models."""
 
     async def run() -> tuple[str | None, list[Any]]:
-        db = service_database(service, database_url)
+        db, migrations = service_database(service, database_url)
         try:
-            location = _require_migrations(service, db)
+            location = _require_migrations(service, migrations)
             return await current_revision(db), await check(db, location)
         finally:
             await db.dispose()
@@ -125,10 +127,10 @@ def revision_command(
     """
 
     async def run() -> tuple[Path, bool]:
-        db = service_database(service)
+        db, migrations = service_database(service)
         try:
-            location = db.migrations or migrations_dir(service)
-            return await autogenerate_revision(db, location, message), db.migrations is not None
+            location = migrations or migrations_dir(service)
+            return await autogenerate_revision(db, location, message), migrations is not None
         finally:
             await db.dispose()
 
@@ -140,5 +142,5 @@ def revision_command(
     typer.echo(f"{service}: wrote {path} (head {head_revision(path.parent.parent)})")
     if not wired:
         typer.echo(
-            f"now pass migrations={path.parent.parent} to {service}'s Database in its bootstrap", err=True
+            f"now pass migrations={path.parent.parent} to {service}'s ServiceHost in its bootstrap", err=True
         )

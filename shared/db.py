@@ -21,6 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SQLITE_BEGIN = "mhp_sqlite_begin"
 OUTBOX_STAGED = "mhp_outbox_staged"
 """Session.info flag set when a unit of work staged outbox events, so only those wake the relay."""
+AFTER_COMMIT = "mhp_after_commit"
+"""Session.info list of hooks for this one unit of work, run after it commits."""
+
+
+def call_after_commit(session: AsyncSession, hook: Callable[[], None]) -> None:
+    """Run `hook` after the session's unit of work commits; never if it rolls back."""
+    session.info.setdefault(AFTER_COMMIT, []).append(hook)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -81,12 +88,10 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
 class Database:
     """One service's database: engine, session factory, and a unit of work running hooks after commit."""
 
-    def __init__(self, url: str, tables: Sequence[Table], *, migrations: Path | None = None) -> None:
+    def __init__(self, url: str, tables: Sequence[Table]) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.tables = list(tables)
-        self.migrations = migrations
-        """The service's Alembic directory (`services/<name>/migrations`), if it has one."""
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._writer_sessions = async_sessionmaker(
             self.engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}),
@@ -103,22 +108,8 @@ class Database:
         return self.engine.dialect.name
 
     def after_commit(self, hook: Callable[[], None]) -> None:
-        """Register a hook run after a unit of work that staged outbox events (the relay's wake-up)."""
+        """Register a hook run after every unit of work that staged outbox events (the relay's wake-up)."""
         self._after_commit.append(hook)
-
-    async def create_tables(self) -> None:
-        """Bring the schema up to the models: an Alembic upgrade to head when the service has migrations
-        (so every database made anywhere carries its revision and can be upgraded later), else create_all.
-        """
-        from shared.migrations import has_migrations, upgrade
-
-        if self.migrations is not None and has_migrations(self.migrations):
-            await upgrade(self, self.migrations)
-            return
-        from sqlmodel import SQLModel
-
-        async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all, tables=self.tables)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -130,6 +121,11 @@ class Database:
             async with session.begin():
                 yield session
             staged = session.info.pop(OUTBOX_STAGED, False)
+            hooks: list[Callable[[], None]] = session.info.pop(AFTER_COMMIT, [])
+        # The one after-commit mechanism: this unit of work's own hooks, then (if it staged events) the
+        # relay's wake-up. A rollback raises out of the block above, so no hook runs for it.
+        for hook in hooks:
+            hook()
         if staged:
             for hook in self._after_commit:
                 hook()

@@ -204,6 +204,19 @@ async def upgrade(db: Database, script_location: Path, revision: str = "head") -
         log.info("database_migrated", from_revision=",".join(started_at) or None, to_revision=head)
 
 
+async def prepare_schema(db: Database, script_location: Path | None = None) -> None:
+    """Bring the schema up to the models: an Alembic upgrade to head when the service has migrations
+    (so every database made anywhere carries its revision and can be upgraded later), else create_all.
+    """
+    if script_location is not None and has_migrations(script_location):
+        await upgrade(db, script_location)
+        return
+    from sqlmodel import SQLModel
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(SQLModel.metadata.create_all, tables=db.tables)
+
+
 async def current_revision(db: Database) -> str | None:
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()

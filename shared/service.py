@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +32,7 @@ from shared.messaging.outbox import OutboxMessage, pending_count, purge_publishe
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import declare_topology
+from shared.migrations import prepare_schema
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -60,10 +62,13 @@ class ServiceHost:
         subscriptions: Sequence[Subscription] = (),
         routers: Sequence[APIRouter] = (),
         background: Sequence[tuple[str, BackgroundTask]] = (),
+        migrations: Path | None = None,
         title: str | None = None,
         description: str = "",
     ) -> None:
         self.name = name
+        self.migrations = migrations
+        """The service's Alembic directory (`services/<name>/migrations`): upgraded to head at start."""
         self.settings = settings
         self.db = db
         self.subscriptions = list(subscriptions)
@@ -97,7 +102,7 @@ class ServiceHost:
 
     async def start(self) -> None:
         # With services/<name>/migrations: an Alembic upgrade to head (locked against a concurrent start).
-        await self.db.create_tables()
+        await prepare_schema(self.db, self.migrations)
         if self.settings.declare_topology:
             await declare_topology(
                 self.settings.rabbitmq_url,

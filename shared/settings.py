@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.working_time import BANK_HOLIDAYS_FILE, WorkingCalendar, load_bank_holidays
 
 
 class ServiceSettings(BaseSettings):
@@ -35,3 +40,25 @@ class ServiceSettings(BaseSettings):
             "and only checks that its queues exist."
         ),
     )
+
+    # The working calendar, configured once here for every service that counts working time.
+    working_weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="Monday = 0")
+    working_timezone: str = "Europe/London"
+    bank_holidays_file: Path | None = Field(
+        default=BANK_HOLIDAYS_FILE,
+        description="GOV.UK bank-holidays.json shape; the default ships England and Wales. Empty for none.",
+    )
+    closed_days: list[date] = Field(default=[], description="Extra closed days beside the bank holidays")
+
+    @field_validator("bank_holidays_file", mode="before")
+    @classmethod
+    def _empty_means_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    def working_calendar(self) -> WorkingCalendar:
+        holidays = load_bank_holidays(self.bank_holidays_file) if self.bank_holidays_file else frozenset()
+        return WorkingCalendar(
+            weekdays=frozenset(self.working_weekdays),
+            closed_days=holidays | frozenset(self.closed_days),
+            timezone=ZoneInfo(self.working_timezone),
+        )

@@ -40,7 +40,7 @@ def build_context(settings: BookingSettings, clock: Callable[[], datetime] = utc
 
 
 def build_database(settings: BookingSettings) -> Database:
-    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
+    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
 
 
 def build_host(
@@ -58,6 +58,7 @@ def build_host(
 
     return ServiceHost(
         name=SERVICE,
+        migrations=MIGRATIONS,
         settings=settings,
         db=db,
         subscriptions=[

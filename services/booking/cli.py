@@ -10,9 +10,10 @@ import httpx
 import typer
 
 from services.booking import domain
-from services.booking.bootstrap import build_database
+from services.booking.bootstrap import MIGRATIONS, build_database
 from services.booking.handlers import schedule_sessions
 from services.booking.settings import BookingSettings
+from shared.migrations import prepare_schema
 
 app = typer.Typer(help="MHP rota and booking operator commands.", no_args_is_help=True)
 
@@ -25,7 +26,7 @@ def main() -> None:
 async def _load_into_database(settings: BookingSettings, entries: list[domain.RotaEntry]) -> tuple[int, int]:
     db = build_database(settings)
     try:
-        await db.create_tables()
+        await prepare_schema(db, MIGRATIONS)
         async with db.transaction() as session:
             created, existing = await schedule_sessions(session, entries)
         return len(created), existing

@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def build_database(settings: MetricsSettings) -> Database:
-    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
+    return Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
 
 
 def build_host(
@@ -31,6 +31,7 @@ def build_host(
     ctx = MetricsContext(clock=clock)
     return ServiceHost(
         name=SERVICE,
+        migrations=MIGRATIONS,
         settings=settings,
         db=db,
         # One queue bound to every v1 event: projections see each event once, in one inbox.

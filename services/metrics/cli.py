@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from services.metrics.api import MONTH_PATTERN, ReportFormat, report_csv
-from services.metrics.bootstrap import build_database
+from services.metrics.bootstrap import MIGRATIONS, build_database
 from services.metrics.handlers import UnknownPcn, archive_size, monthly_report, rebuild
 from services.metrics.settings import MetricsSettings
 from shared.db import utcnow
+from shared.migrations import prepare_schema
 
 app = typer.Typer(help="Metrics operator commands.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -30,7 +31,7 @@ def rebuild_command() -> None:
 async def _rebuild(settings: MetricsSettings) -> None:
     db = build_database(settings)
     try:
-        await db.create_tables()
+        await prepare_schema(db, MIGRATIONS)
         total = await archive_size(db)
         with Progress(
             TextColumn("replaying archive"),
@@ -72,7 +73,7 @@ def report(
 async def _report(settings: MetricsSettings, pcn: str, month: str) -> dict[str, object]:
     db = build_database(settings)
     try:
-        await db.create_tables()
+        await prepare_schema(db, MIGRATIONS)
         return await monthly_report(db, pcn, month, utcnow())
     finally:
         await db.dispose()

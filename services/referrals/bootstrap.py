@@ -49,7 +49,7 @@ def build_host(
 ) -> ReferralsHost:
     """Build the host; a bad directory file raises DirectoryError here, before anything starts."""
     settings = settings or ReferralsSettings()
-    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
+    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
     ctx = ReferralsContext(
         producer=f"{settings.organisation_code}/{SERVICE}",
         directory=settings.directory(),
@@ -63,6 +63,7 @@ def build_host(
         watchdog=watchdog,
         context=ctx,
         name=SERVICE,
+        migrations=MIGRATIONS,
         settings=settings,
         db=db,
         subscriptions=[

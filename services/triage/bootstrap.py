@@ -33,7 +33,7 @@ def build_host(
     settings: TriageSettings | None = None, *, clock: Callable[[], datetime] = utcnow
 ) -> TriageHost:
     settings = settings or TriageSettings()
-    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES], migrations=MIGRATIONS)
+    db = Database(settings.database_url, [*TABLES, *MESSAGING_TABLES])
     ctx = TriageContext(
         producer=f"{settings.organisation_code}/{SERVICE}",
         clock=clock,
@@ -43,6 +43,7 @@ def build_host(
     return TriageHost(
         watchdog=watchdog,
         name=SERVICE,
+        migrations=MIGRATIONS,
         settings=settings,
         db=db,
         subscriptions=[Subscription("on_call_received", (CallReceived,), call_received_handler(ctx))],

@@ -18,11 +18,12 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from services.booking import domain
-from services.booking.bootstrap import build_database
+from services.booking.bootstrap import MIGRATIONS, build_database
 from services.booking.handlers import schedule_sessions
 from services.booking.models import Appointment, AppointmentSlot, WaitlistEntry
 from services.booking.settings import BookingSettings
 from shared.contracts.codes import Modality, SessionPeriod
+from shared.migrations import prepare_schema
 from tests.support.amqp import EventCapture, eventually, publish_event
 
 from .conftest import HOME, OTHER, entry, triaged
@@ -97,7 +98,7 @@ async def test_two_processes_never_double_book_and_every_case_is_booked_or_waitl
     # A rota in the real future (the processes use the real clock): three sessions, 18 clinical slots.
     tomorrow = datetime.now(UTC).astimezone(domain.LONDON).date() + timedelta(days=1)
     db = build_database(BookingSettings(database_url=booking_db_url))
-    await db.create_tables()
+    await prepare_schema(db, MIGRATIONS)
     async with db.transaction() as session:
         await schedule_sessions(
             session,

@@ -18,6 +18,7 @@ from shared.db import Database, utcnow
 from shared.logging import configure_logging, get_logger
 from shared.messaging.inbox import InboxRecord
 from shared.messaging.middleware import LogContextMiddleware
+from shared.migrations import prepare_schema
 
 
 class _Message:
@@ -86,7 +87,7 @@ def test_library_log_lines_and_tracebacks_go_through_the_same_redaction() -> Non
 
 async def test_database_errors_never_carry_the_rows_values(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/x.db", [InboxRecord.__table__])  # type: ignore[attr-defined]
-    await db.create_tables()
+    await prepare_schema(db)
     event_id = uuid.uuid4()
 
     def row() -> InboxRecord:

@@ -30,6 +30,7 @@ from shared.messaging.outbox import OutboxMessage, add_event
 from shared.messaging.publisher import ConfirmingPublisher, PublishError
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QueueSpec, declare_topology
+from shared.migrations import prepare_schema
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
 from tests.support.amqp import EventCapture, eventually, get_all, publish_event, publish_raw, queue_depth
@@ -172,7 +173,7 @@ async def _stage(db: Database, events: list[CallReceived]) -> None:
 @pytest.fixture
 async def outbox_db(make_database_url: Callable[[str], str]) -> AsyncIterator[Database]:
     db = Database(make_database_url("outbox"), MESSAGING_TABLES)
-    await db.create_tables()
+    await prepare_schema(db)
     yield db
     await db.dispose()
 

@@ -29,6 +29,7 @@ from shared.migrations import (
     current_revision,
     describe,
     head_revision,
+    prepare_schema,
     upgrade,
 )
 
@@ -47,9 +48,9 @@ Schema = dict[str, tuple[list[str], list[str]]]
 
 
 def _database(service: str, url: str) -> tuple[Database, Path]:
-    db = service_database(service, url)
-    assert db.migrations is not None, f"{service}'s bootstrap does not give its Database its migrations"
-    return db, db.migrations
+    db, migrations = service_database(service, url)
+    assert migrations is not None, f"{service}'s bootstrap does not give its ServiceHost its migrations"
+    return db, migrations
 
 
 async def _schema(db: Database) -> Schema:
@@ -140,7 +141,7 @@ async def test_two_hosts_in_one_process_create_one_fresh_database_together(
     url = make_database_url(service)
     (first, migrations), (second, _) = _database(service, url), _database(service, url)
     try:
-        await asyncio.gather(first.create_tables(), second.create_tables())
+        await asyncio.gather(prepare_schema(first, migrations), prepare_schema(second, migrations))
 
         assert await check(first, migrations) == []
     finally:
@@ -158,7 +159,7 @@ async def test_a_starting_host_migrates_its_fresh_database(
     host: Any = importlib.import_module(f"services.{service}.bootstrap").build_host(settings)
     await host.start()
     try:
-        migrations = host.db.migrations
+        migrations = host.migrations
         assert migrations is not None
         assert await check(host.db, migrations) == []
         assert await current_revision(host.db) == head_revision(migrations)
@@ -188,7 +189,7 @@ async def _made_before_migrations(url: str, tables: list[Table]) -> None:
     """A database as services made them before they had migrations: create_all, no version table."""
     legacy = Database(url, tables)
     try:
-        await legacy.create_tables()
+        await prepare_schema(legacy)
         async with legacy.transaction() as session:
             session.add(InboxRecord(consumer="legacy", event_id=uuid.uuid4(), processed_at=utcnow()))
     finally:
@@ -243,7 +244,7 @@ async def test_revision_writes_the_model_changes_and_upgrading_applies_them(
     outbox = metadata.tables["outbox"]
     outbox.append_column(Column("note", String(), nullable=True))
     Table("audit", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime()))
-    changed = Database(db.url, [*tables, metadata.tables["audit"]], migrations=copy)
+    changed = Database(db.url, [*tables, metadata.tables["audit"]])
     try:
         path = await autogenerate_revision(changed, copy, "audit table and outbox note")
 
@@ -254,7 +255,7 @@ async def test_revision_writes_the_model_changes_and_upgrading_applies_them(
         assert 'sa.Column("at", UtcDateTime(), nullable=True)' in source
         assert 'batch_op.add_column(sa.Column("note", sa.String(), nullable=True))' in source
 
-        await changed.create_tables()
+        await prepare_schema(changed, copy)
 
         assert await current_revision(changed) == "0002"
         assert await check(changed, copy) == []
