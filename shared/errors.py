@@ -13,3 +13,15 @@ class RuleViolation(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotYet(Exception):
+    """A valid message that cannot be applied *yet* (it overtook the event it depends on).
+
+    The consumer retries it with backoff up to the delivery limit: a redelivery may find the
+    dependency applied. Like RuleViolation, `reason` names no patient.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

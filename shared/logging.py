@@ -14,8 +14,48 @@ from typing import Any
 
 import structlog
 from nhs_number.validate import is_valid as nhs_number_is_valid
+from prometheus_client import Counter
 
 _configured = False
+
+LOG_LINES_DROPPED = Counter(
+    "mhp_log_lines_dropped_total", "Log lines dropped because rendering or writing them failed"
+)
+
+
+class DroppingPrintLogger(structlog.PrintLogger):
+    """Writes like PrintLogger, but a failing stream (closed, full disk, broken pipe) drops the line and
+    counts it: logging must never stop the relay or a consumer."""
+
+    def msg(self, message: str) -> None:
+        try:
+            super().msg(message)
+        except Exception:
+            LOG_LINES_DROPPED.inc()
+
+    log = debug = info = warn = warning = err = error = critical = exception = fatal = failure = msg
+
+
+class DroppingPrintLoggerFactory:
+    def __init__(self, file: Any) -> None:
+        self._file = file
+
+    def __call__(self, *args: Any) -> DroppingPrintLogger:
+        return DroppingPrintLogger(self._file)
+
+
+def never_raise(processor: Any) -> Any:
+    """Wrap the renderer: an event it cannot render is dropped and counted instead of raised."""
+
+    def safe(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        try:
+            return processor(logger, method, event_dict)
+        except Exception:
+            LOG_LINES_DROPPED.inc()
+            raise structlog.DropEvent from None
+
+    return safe
+
 
 _NHS_NUMBER_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 REDACTED = "[redacted-nhs-number]"
@@ -64,10 +104,10 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
             *shared_processors,
             exception_renderer,
             redact_nhs_numbers,  # after exceptions are rendered to text, so tracebacks are scrubbed too
-            renderer,
+            never_raise(renderer),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=DroppingPrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
     # Libraries (uvicorn, aio-pika, SQLAlchemy) log through stdlib logging: render their warnings and

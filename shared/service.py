@@ -38,6 +38,11 @@ from shared.settings import ServiceSettings
 log = get_logger(__name__)
 
 OUTBOX_BACKLOG = Gauge("mhp_outbox_backlog", "Outbox rows not yet published")
+OLDEST_IN_FLIGHT = Gauge(
+    "mhp_consumer_oldest_in_flight_seconds",
+    "Age of the oldest delivery a consumer is still processing (0 when idle); alert when it keeps growing",
+    ["queue"],
+)
 
 MESSAGING_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxRecord.__table__)  # type: ignore[attr-defined]
 
@@ -93,11 +98,15 @@ class ServiceHost:
             logger=None,  # we log through structlog; FastStream's per-message INFO lines cost throughput
             graceful_timeout=10.0,
         )
-        processor = MessageProcessor(
-            db=db, dead_letters=self.publisher, delivery_limit=settings.delivery_limit
+        self.processor = MessageProcessor(
+            db=db,
+            dead_letters=self.publisher,
+            delivery_limit=settings.delivery_limit,
+            handler_timeout=settings.handler_timeout_seconds,
         )
-        self.queues = register_subscriptions(self.broker, name, self.subscriptions, processor)
+        self.queues = register_subscriptions(self.broker, name, self.subscriptions, self.processor)
         self._tasks: list[asyncio.Task[None]] = []
+        self._relay_task: asyncio.Task[None] | None = None
         self.started = False
 
     async def start(self) -> None:
@@ -111,14 +120,14 @@ class ServiceHost:
         # Else the queues were provisioned: the consumers' passive declares fail loudly if one is missing.
         await self.publisher.connect()
         await self.broker.start()
-        self._spawn("outbox-relay", self.relay.run)
+        self._relay_task = self._spawn("outbox-relay", self.relay.run)
         self._spawn("outbox-housekeeping", self._housekeeping)
         for task_name, task in self.background:
             self._spawn(task_name, task)
         self.started = True
         log.info("service_started", queues=self.queues)
 
-    def _spawn(self, task_name: str, factory: BackgroundTask) -> None:
+    def _spawn(self, task_name: str, factory: BackgroundTask) -> asyncio.Task[None]:
         async def supervised() -> None:
             # A background loop that dies would silently stop (say) the outbox: restart it instead.
             while True:
@@ -131,7 +140,9 @@ class ServiceHost:
                     log.error("background_task_crashed", task=task_name, error=type(exc).__name__)
                     await asyncio.sleep(1.0)
 
-        self._tasks.append(asyncio.create_task(supervised(), name=f"{self.name}:{task_name}"))
+        task = asyncio.create_task(supervised(), name=f"{self.name}:{task_name}")
+        self._tasks.append(task)
+        return task
 
     async def _housekeeping(self) -> None:
         while True:
@@ -143,6 +154,11 @@ class ServiceHost:
     async def stop(self) -> None:
         self.started = False
         await self.broker.stop()  # waits up to graceful_timeout for in-flight handlers
+        if self._relay_task is not None:
+            # Let the relay finish its pass (cancelling it mid-pass would leave claimed rows leased).
+            self.relay.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._relay_task), self.settings.relay_lease_seconds)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -163,14 +179,22 @@ class ServiceHost:
             "database": await self.db.ping(),
             "publisher": self.publisher.connected,
             "queues": await self._consumer_counts(),
+            "stuck_queues": self.stuck_queues(),
         }
         checks["ready"] = bool(
             checks["started"]
             and checks["database"]
             and checks["publisher"]
             and all((count or 0) > 0 for count in checks["queues"].values())
+            and not checks["stuck_queues"]
         )
         return checks
+
+    def stuck_queues(self) -> list[str]:
+        """Queues whose oldest in-flight delivery has not finished within the stuck threshold."""
+        for queue in self.queues:
+            OLDEST_IN_FLIGHT.labels(queue).set(self.processor.in_flight.oldest_age(queue))
+        return self.processor.in_flight.stuck(self.queues, self.settings.consumer_stuck_seconds)
 
     async def _consumer_counts(self) -> dict[str, int | None]:
         counts: dict[str, int | None] = {}
@@ -214,6 +238,7 @@ class ServiceHost:
 
         @app.get("/metrics", tags=["ops"], include_in_schema=False)
         async def metrics() -> Response:
+            self.stuck_queues()  # refresh the in-flight age gauge for this scrape
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         for router in self.routers:

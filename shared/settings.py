@@ -29,6 +29,10 @@ class ServiceSettings(BaseSettings):
     log_json: bool | None = None
     prefetch: int = Field(default=32, ge=1, le=1000)
     delivery_limit: int = Field(default=10, ge=5)
+    handler_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A handler that takes longer is abandoned (rolled back) and the delivery retried."""
+    consumer_stuck_seconds: float = Field(default=120.0, gt=0)
+    """`/health/ready` fails while a delivery has been in processing for longer than this."""
     relay_batch_size: int = Field(default=200, ge=1)
     relay_poll_seconds: float = Field(default=1.0, gt=0)
     relay_lease_seconds: float = Field(default=30.0, gt=0)

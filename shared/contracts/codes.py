@@ -102,6 +102,19 @@ class AttendanceStatus(StrEnum):
     DID_NOT_ATTEND = "did_not_attend"  # 3
 
 
+class SessionCancellationReason(StrEnum):
+    """Why a rota session was cancelled; free text may only stand beside the code."""
+
+    CLINICIAN_SICKNESS = "clinician_sickness"
+    CLINICIAN_LEAVE = "clinician_leave"
+    TRAINING = "training"
+    ROOM_UNAVAILABLE = "room_unavailable"
+    PRACTICE_CLOSURE = "practice_closure"
+    SERVICE_PRESSURES = "service_pressures"
+    ROTA_ERROR = "rota_error"
+    OTHER = "other"
+
+
 class NextStep(StrEnum):
     FOLLOW_UP = "follow_up"
     PRESCRIPTION = "prescription"
@@ -140,6 +153,19 @@ class Destination(StrEnum):
     VOLUNTARY_SECTOR = "voluntary_sector"
     CHILDREN_AND_YOUNG_PEOPLE = "children_and_young_people_mh"
     OLDER_ADULTS = "older_adults_mh"
+
+
+class ReferralDeclineReason(StrEnum):
+    """Why a receiving service declined a referral (after the e-RS rejection reasons)."""
+
+    NOT_APPROPRIATE_FOR_SERVICE = "not_appropriate_for_service"
+    OUTSIDE_CATCHMENT = "outside_catchment"
+    NOT_ELIGIBLE = "not_eligible"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    ALREADY_UNDER_CARE = "already_under_care"
+    PATIENT_DECLINED = "patient_declined"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    OTHER = "other"
 
 
 class DnaFollowUpOutcome(StrEnum):

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from nhs_number.validate import is_valid as nhs_number_is_valid
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from shared.contracts.text import DateOfBirth, check_instant, refuse_numbers
+from shared.contracts.text import ShortText as ShortText  # re-exported for the contracts
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -25,8 +36,11 @@ def _check_nhs_number(value: str) -> str:
     return digits
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-"""A timezone-aware instant, normalised to UTC. Naive datetimes are refused."""
+UtcDatetime = Annotated[
+    AwareDatetime, BeforeValidator(refuse_numbers), AfterValidator(_to_utc), AfterValidator(check_instant)
+]
+"""A timezone-aware instant, normalised to UTC, between 2000 and two years ahead (`shared.contracts.text`).
+Naive datetimes and numbers (which pydantic would read as Unix time) are refused."""
 
 NhsNumber = Annotated[str, AfterValidator(_check_nhs_number)]
 PcnCode = Annotated[str, StringConstraints(pattern=r"^U\d{5}$")]
@@ -38,7 +52,6 @@ Producer = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,8}/[a-z0-9][a-
 """`<organisation code>/<service or system>`, e.g. `RX4/triage` or `Y01234/reception`."""
 StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 """An opaque clinician or staff identifier (never a name)."""
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class Contract(BaseModel):
@@ -49,7 +62,7 @@ class Contract(BaseModel):
 
 class PatientIdentity(Contract):
     nhs_number: NhsNumber
-    date_of_birth: date
+    date_of_birth: DateOfBirth
 
 
 DataT = TypeVar("DataT", bound=Contract)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,6 +14,14 @@ from shared.contracts.v1 import ALL_V1
 EventModel = type[Envelope[Any]]
 
 REGISTRY: dict[tuple[str, int], EventModel] = {(m.EVENT_TYPE, m.MAJOR): m for m in ALL_V1}
+
+MAX_BODY_BYTES = 64 * 1024
+"""The largest valid event (a call with a 2,000-character reason) is under 8 KiB."""
+MAX_NESTING = 16
+"""Our deepest contract nests 4 levels (envelope, data, patient, list); JSON deeper than this is hostile."""
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class ContractError(ValueError):
@@ -42,10 +51,43 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def nesting_depth(body: bytes) -> int:
+    """How deep a JSON text's arrays and objects nest, found without parsing it (so no recursion)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, delete=_NOT_A_BRACKET)
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ContractError(f"body holds the non-JSON number {name}")
+
+
 def parse_event(body: bytes | str) -> Envelope[Any]:
-    """Parse and validate one message body into its contract model, or raise ContractError."""
+    """Parse and validate one message body into its contract model, or raise ContractError.
+
+    Whatever the bytes, the only exception that leaves is ContractError: size and nesting are bounded
+    before parsing, and any other failure while decoding or validating (recursion, overflow, memory...)
+    becomes one, so a consumer can always dead-letter the message instead of looping on it.
+    """
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if len(data) > MAX_BODY_BYTES:
+        raise ContractError(f"body is larger than {MAX_BODY_BYTES} bytes")
+    if nesting_depth(data) > MAX_NESTING:
+        raise ContractError(f"body nests deeper than {MAX_NESTING} levels")
     try:
-        raw: Any = json.loads(body)
+        return _parse(data)
+    except ContractError:
+        raise
+    except Exception as exc:  # the contract of this function: nothing but ContractError escapes
+        raise ContractError(f"body could not be decoded or validated ({type(exc).__name__})") from None
+
+
+def _parse(body: bytes) -> Envelope[Any]:
+    try:
+        raw: Any = json.loads(body, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ContractError(f"body is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(raw, dict):

@@ -27,6 +27,8 @@ from shared.contracts.codes import (
     Modality,
     NextStep,
     OutOfScopeReason,
+    ReferralDeclineReason,
+    SessionCancellationReason,
     SessionPeriod,
     SignpostOutcome,
     TriageCode,
@@ -39,6 +41,7 @@ from shared.contracts.envelope import (
     StaffId,
     UtcDatetime,
 )
+from shared.contracts.text import CleanText, IdentifierFreeText
 
 AppointmentMinutes = Literal[30, 60]
 ServiceCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -130,7 +133,7 @@ class SessionScheduledData(Contract):
     starts_at: UtcDatetime
     ends_at: UtcDatetime
     modalities: tuple[Modality, ...] = Field(min_length=1)
-    room: str | None = Field(default=None, max_length=64)
+    room: CleanText | None = Field(default=None, max_length=64)
     clinician: StaffId
 
 
@@ -141,7 +144,12 @@ class SessionScheduled(Envelope[SessionScheduledData]):
 
 class SessionCancelledData(Contract):
     session_id: uuid.UUID
-    reason: str | None = Field(default=None, max_length=200)
+    reason_code: SessionCancellationReason | None = Field(
+        default=None, description="Why, as a code (optional only so that 1.0 producers stay valid)."
+    )
+    reason: IdentifierFreeText | None = Field(
+        default=None, max_length=200, description="Free text beside the code; no patient identifiers."
+    )
 
 
 class SessionCancelled(Envelope[SessionCancelledData]):
@@ -197,21 +205,43 @@ class AppointmentAttendedData(Contract):
     attendance: Literal[AttendanceStatus.ATTENDED, AttendanceStatus.ARRIVED_LATE_SEEN]
     next_step: NextStep
     referral_destination: Destination | None = None
+    appointment_starts_at: UtcDatetime | None = Field(
+        default=None, description="When the appointment started; the outcome cannot precede it."
+    )
+
+
+def _outcome_not_before_start(event: AppointmentAttended | AppointmentDna) -> None:
+    starts_at = event.data.appointment_starts_at
+    if starts_at is not None and event.occurred_at < starts_at:
+        raise ValueError("an attendance outcome cannot be recorded before the appointment starts")
 
 
 class AppointmentAttended(Envelope[AppointmentAttendedData]):
     EVENT_TYPE = "appointment.attended"
     event_type: Literal["appointment.attended"] = "appointment.attended"
 
+    @model_validator(mode="after")
+    def _not_before_start(self) -> AppointmentAttended:
+        _outcome_not_before_start(self)
+        return self
+
 
 class AppointmentDnaData(Contract):
     appointment_id: uuid.UUID
     attendance: Literal[AttendanceStatus.DID_NOT_ATTEND, AttendanceStatus.ARRIVED_LATE_NOT_SEEN]
+    appointment_starts_at: UtcDatetime | None = Field(
+        default=None, description="When the appointment started; a DNA cannot be recorded before it."
+    )
 
 
 class AppointmentDna(Envelope[AppointmentDnaData]):
     EVENT_TYPE = "appointment.dna"
     event_type: Literal["appointment.dna"] = "appointment.dna"
+
+    @model_validator(mode="after")
+    def _not_before_start(self) -> AppointmentDna:
+        _outcome_not_before_start(self)
+        return self
 
 
 class DnaFollowedUpData(Contract):
@@ -256,7 +286,12 @@ class ReferralAccepted(Envelope[ReferralAcceptedData]):
 
 class ReferralDeclinedData(Contract):
     referral_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=200)
+    reason: IdentifierFreeText = Field(
+        min_length=1, max_length=200, description="Free text beside the code; no patient identifiers."
+    )
+    reason_code: ReferralDeclineReason | None = Field(
+        default=None, description="Why, as a code (optional only so that 1.0 producers stay valid)."
+    )
 
 
 class ReferralDeclined(Envelope[ReferralDeclinedData]):

@@ -25,8 +25,10 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ContractError, parse_event
 from shared.contracts.routing import binding_key, parse_routing_key
 from shared.db import Database, utcnow
+from shared.errors import NotYet, RuleViolation
 from shared.logging import get_logger
 from shared.messaging import inbox
+from shared.messaging.failures import InFlight, is_transient, origin
 from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
 
 log = get_logger(__name__)
@@ -39,12 +41,8 @@ REASON_HEADER = "x-mhp-dead-letter-reason"
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(RuleViolation):
     """Raised by a handler when a valid message can never be applied. The reason must name no patient."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Outcome(StrEnum):
@@ -100,14 +98,18 @@ class MessageProcessor:
         dead_letters: DeadLetterSink,
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
         retry_delay: float = 0.5,
+        handler_timeout: float = 30.0,
     ) -> None:
         self._db = db
         self._dead_letters = dead_letters
         self._delivery_limit = delivery_limit
         self._retry_delay = retry_delay
+        self._handler_timeout = handler_timeout
+        self.in_flight = InFlight()
+        """Deliveries being processed, per queue: readiness reports a queue whose oldest one stops moving."""
 
     async def process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
-        with structlog.contextvars.bound_contextvars(queue=queue):
+        with structlog.contextvars.bound_contextvars(queue=queue), self.in_flight.track(queue):
             started = time.perf_counter()
             outcome = await self._process(queue, subscription, delivery)
             HANDLE_SECONDS.labels(queue).observe(time.perf_counter() - started)
@@ -116,6 +118,7 @@ class MessageProcessor:
 
     async def _process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
         try:
+            # parse_event lets nothing but ContractError out, whatever the bytes (issue 20).
             event = parse_event(delivery.body)
             self._check_consistent(subscription, delivery, event)
         except ContractError as exc:
@@ -123,13 +126,15 @@ class MessageProcessor:
 
         consumer = queue
         try:
-            async with self._db.transaction() as session:
+            async with asyncio.timeout(self._handler_timeout), self._db.transaction() as session:
                 if not await inbox.claim(session, consumer, event.event_id):
                     log.info("duplicate_ignored", event_type=event.event_type)
                     return Outcome.DUPLICATE
                 await subscription.handler(session, event)
-        except PermanentFailure as exc:
+        except RuleViolation as exc:
             return await self._dead_letter(queue, delivery, exc.reason)
+        except NotYet as exc:
+            return await self._retry(queue, delivery, exc.reason)
         except IntegrityError:
             # A concurrent delivery of the same event may have committed first: then this is a duplicate.
             async with self._db.read() as session:
@@ -139,8 +144,15 @@ class MessageProcessor:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("handler_failed", event_type=event.event_type, error=type(exc).__name__)
-            return await self._retry(queue, delivery, type(exc).__name__)
+            error = type(exc).__name__
+            if is_transient(exc):  # database locked, broker, timeouts: a redelivery may succeed
+                log.warning(
+                    "handler_failed_transient", event_type=event.event_type, error=error, where=origin(exc)
+                )
+                return await self._retry(queue, delivery, error)
+            # Anything else is a property of this message (or a bug it exposes): retrying cannot help.
+            log.error("handler_failed_permanent", event_type=event.event_type, error=error, where=origin(exc))
+            return await self._dead_letter(queue, delivery, f"{event.event_type} cannot be applied ({error})")
         log.debug("event_applied", event_type=event.event_type)
         return Outcome.APPLIED
 
@@ -236,7 +248,14 @@ def _subscribe(
             message_type=raw.type,
             headers=dict(raw.headers or {}),
         )
-        outcome = await processor.process(queue, subscription, delivery)
+        try:
+            outcome = await processor.process(queue, subscription, delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The policy itself failed (it should not): requeue rather than leave the delivery unacked;
+            # the quorum queue's delivery limit dead-letters it if this keeps happening.
+            outcome = Outcome.RETRY
         if outcome is Outcome.RETRY:
             await msg.nack(requeue=True)
         else:

@@ -47,7 +47,9 @@ class ConfirmingPublisher:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """True only while the broker connection is up (a robust connection that is reconnecting is not)."""
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
 
     async def publish(
         self,

@@ -62,7 +62,13 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._lease = lease
         self._wake = asyncio.Event()
+        self._stopping = False
         self.name = name
+
+    def stop(self) -> None:
+        """Ask `run` to return after the pass in progress, so no claimed row waits out its lease."""
+        self._stopping = True
+        self._wake.set()
 
     def notify(self) -> None:
         """Called after a commit that may have staged events: publish now rather than at the next poll."""
@@ -106,9 +112,10 @@ class OutboxRelay:
         )
 
     async def run(self) -> None:
-        """Publish until cancelled; polling also sweeps rows left behind by a crashed relay."""
+        """Publish until stopped or cancelled; polling also sweeps rows left behind by a crashed relay."""
         log.info("outbox_relay_started", relay=self.name)
-        while True:
+        self._stopping = False
+        while not self._stopping:
             try:
                 published = await self.run_once()
             except asyncio.CancelledError:
@@ -117,8 +124,8 @@ class OutboxRelay:
                 log.error("outbox_relay_pass_failed", relay=self.name, error=type(exc).__name__)
                 published = 0
                 await asyncio.sleep(self._poll_interval)
-            if published >= self._batch_size:
-                continue  # more may be waiting
+            if published >= self._batch_size or self._stopping:
+                continue  # more may be waiting (or stop was asked for: leave the loop now)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
             self._wake.clear()
