@@ -7,27 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from services.referrals.api import build_router
-from services.referrals.handlers import (
-    ReferralsContext,
-    appointment_attended_handler,
-    appointment_dna_handler,
-    call_triaged_handler,
-    referral_response_handler,
-    referrals_watchdog,
-)
-from services.referrals.models import TABLES
+from services.referrals.adapters.tables import TABLES
+from services.referrals.application.context import ReferralsContext
+from services.referrals.entrypoints.amqp import subscriptions
+from services.referrals.entrypoints.http import build_router
+from services.referrals.entrypoints.watchdog import referrals_watchdog
 from services.referrals.settings import ReferralsSettings
-from shared.contracts.v1 import (
-    AppointmentAttended,
-    AppointmentDna,
-    CallTriaged,
-    ReferralAccepted,
-    ReferralCompleted,
-    ReferralDeclined,
-)
 from shared.db import Database, utcnow
-from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.watchdog import Watchdog
 
@@ -54,9 +40,7 @@ def build_host(
         producer=f"{settings.organisation_code}/{SERVICE}",
         directory=settings.directory(),
         clock=clock,
-        working_days=settings.working_days(),
-        chase_after_working_days=settings.chase_after_working_days,
-        dna_follow_up_working_days=settings.dna_follow_up_working_days,
+        deadlines=settings.deadlines(),
     )
     watchdog = referrals_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return ReferralsHost(
@@ -66,18 +50,7 @@ def build_host(
         migrations=MIGRATIONS,
         settings=settings,
         db=db,
-        subscriptions=[
-            Subscription("on_call_triaged", (CallTriaged,), call_triaged_handler(ctx)),
-            Subscription(
-                "on_appointment_attended", (AppointmentAttended,), appointment_attended_handler(ctx)
-            ),
-            Subscription("on_appointment_dna", (AppointmentDna,), appointment_dna_handler(ctx)),
-            Subscription(
-                "on_referral_response",
-                (ReferralAccepted, ReferralDeclined, ReferralCompleted),
-                referral_response_handler(ctx),
-            ),
-        ],
+        subscriptions=subscriptions(ctx),
         routers=[build_router(db, ctx)],
         background=[("referral-watchdog", watchdog.run)],
         description="Onward referrals, signposting, DNA follow-up, and escalation of bounced, unanswered "

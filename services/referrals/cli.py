@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from services.referrals.directory import DirectoryError, load_directory
+from services.referrals.adapters.directory_file import DirectoryError, load_directory
 
 app = typer.Typer(help="MHP referrals operator commands.", no_args_is_help=True)
 
@@ -29,6 +29,5 @@ def check_directory(
         raise typer.Exit(1) from None
     for pcn_code, pcn in sorted(directory.pcns.items()):
         services = sum(len(s) for s in pcn.destinations.values())
-        typer.echo(
-            f"{pcn_code}: {services} services in {len(pcn.destinations)} kinds, {len(pcn.practices)} leads"
-        )
+        kinds, leads = len(pcn.destinations), len(pcn.clinical_leads)
+        typer.echo(f"{pcn_code}: {services} services in {kinds} kinds, {leads} leads")

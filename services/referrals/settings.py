@@ -1,14 +1,17 @@
-"""Referrals settings, from `REFERRALS_*` environment variables (JSON for lists)."""
+"""Referrals settings, from `REFERRALS_*` environment variables (JSON for lists).
 
-from datetime import date
+The working calendar (`REFERRALS_WORKING_WEEKDAYS`, `REFERRALS_CLOSED_DAYS`, `REFERRALS_BANK_HOLIDAYS_FILE`,
+`REFERRALS_WORKING_TIMEZONE`) is the shared one of `ServiceSettings`.
+"""
+
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.referrals import domain
-from services.referrals.directory import EXAMPLE_PATH, Directory, load_directory
+from services.referrals.adapters.directory_file import EXAMPLE_PATH, load_directory
+from services.referrals.domain.deadlines import Deadlines
+from services.referrals.domain.directory import Directory
 from shared.settings import ServiceSettings
 
 
@@ -30,21 +33,18 @@ class ReferralsSettings(ServiceSettings):
     dna_follow_up_working_days: int = Field(
         default=2, ge=1, description="Working days to attempt contact after a DNA before it is escalated."
     )
-    working_weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="Monday = 0")
-    working_timezone: str = "Europe/London"
-    closed_days: list[date] = Field(default=[], description="Bank holidays: not working days")
     watchdog_interval_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _valid_at_start(self) -> "ReferralsSettings":
-        self.working_days()
+        self.working_calendar()  # e.g. no working weekdays: refused before anything starts
         return self
 
-    def working_days(self) -> domain.WorkingDays:
-        return domain.WorkingDays(
-            weekdays=frozenset(self.working_weekdays),
-            closed_days=frozenset(self.closed_days),
-            timezone=ZoneInfo(self.working_timezone),
+    def deadlines(self) -> Deadlines:
+        return Deadlines(
+            calendar=self.working_calendar(),
+            chase_after_working_days=self.chase_after_working_days,
+            dna_follow_up_working_days=self.dna_follow_up_working_days,
         )
 
     def directory(self) -> Directory:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from services.referrals.adapters.directory_file import EXAMPLE_PATH
 from services.referrals.cli import app
-from services.referrals.directory import EXAMPLE_PATH
 
 
 def test_check_directory_summarises_a_valid_file() -> None:

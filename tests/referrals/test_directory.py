@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from services.referrals.adapters.directory_file import (
+    EXAMPLE_PATH,
+    DirectoryError,
+    load_directory,
+    parse_directory,
+)
 from services.referrals.bootstrap import build_host
-from services.referrals.directory import EXAMPLE_PATH, DirectoryError, load_directory, parse_directory
 from services.referrals.settings import ReferralsSettings
 from shared.contracts.codes import Destination
 

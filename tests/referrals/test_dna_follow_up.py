@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from services.referrals.adapters.tables import DnaEpisode, DnaFollowUp
 from services.referrals.bootstrap import ReferralsHost
-from services.referrals.models import DnaEpisode, DnaFollowUp
 from shared.contracts.routing import binding_key
 from tests.referrals.conftest import LEAD, PCN, HostFactory, dna, wait_events, watchdog_passes
 from tests.support.amqp import EventCapture, eventually, publish_event, queue_depth

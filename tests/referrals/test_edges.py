@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from services.referrals.models import Referral
+from services.referrals.adapters.tables import Referral
 from shared.contracts.codes import Destination, Disposition
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import ReferralCompleted, ReferralCompletedData

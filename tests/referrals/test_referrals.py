@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from services.referrals.adapters.tables import Referral, Signpost
+from services.referrals.adapters.unit_of_work import SqlReferralsUnitOfWork
+from services.referrals.application.commands import AcceptReferral
+from services.referrals.application.handlers.referrals import accept_referral
 from services.referrals.bootstrap import ReferralsHost
-from services.referrals.domain import Response
-from services.referrals.handlers import respond
-from services.referrals.models import Referral, Signpost
 from shared.contracts.codes import Destination, Disposition, NextStep, OutOfScopeReason, TriageCode
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import (
@@ -336,8 +337,8 @@ async def test_unanswered_referral_is_chased_once_by_escalation_across_a_restart
             await publish_event(amqp_url, event)
         ok = await _one_referral(first, call_id=answered.data.call_id)
         late = await _one_referral(first, call_id=unanswered.data.call_id)
-        async with first.db.transaction() as session:
-            await respond(session, first.context, ok.referral_id, Response.ACCEPT)
+        async with SqlReferralsUnitOfWork.begin(first.db) as uow:
+            await accept_referral(AcceptReferral(ok.referral_id), uow, first.context)
         assert late.response_due_at is not None
         clock.now = late.response_due_at  # exactly due: not yet chased
         await watchdog_passes(first)

@@ -14,10 +14,11 @@ def test_settings_read_the_referrals_prefix(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("REFERRALS_CHASE_AFTER_WORKING_DAYS", "3")
     monkeypatch.setenv("REFERRALS_DNA_FOLLOW_UP_WORKING_DAYS", "1")
     monkeypatch.setenv("REFERRALS_CLOSED_DAYS", '["2026-12-25"]')
+    monkeypatch.setenv("REFERRALS_BANK_HOLIDAYS_FILE", "")  # only the closed days named here
     settings = ReferralsSettings()
     assert settings.chase_after_working_days == 3
     assert settings.dna_follow_up_working_days == 1
-    assert settings.working_days().closed_days == frozenset({date(2026, 12, 25)})
+    assert settings.working_calendar().closed_days == frozenset({date(2026, 12, 25)})
     assert settings.http_port == 8003
     assert settings.database_url == "sqlite+aiosqlite:///var/referrals.db"
 

@@ -1,7 +1,6 @@
-"""The trust's referral directory: receiving services per PCN and kind, and each practice's clinical lead.
+"""Loading the trust's referral directory file (YAML or JSON) into the domain's `Directory`.
 
-Loaded from a YAML or JSON file the trust maintains; a bad file stops start-up with a message naming
-the place in the file that is wrong.
+A bad file stops start-up with a message naming the place in the file that is wrong.
 """
 
 from __future__ import annotations
@@ -13,40 +12,41 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from services.referrals.domain import directory
 from shared.contracts.codes import Destination
 from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
 from shared.contracts.v1 import ServiceCode
 
-EXAMPLE_PATH = Path(__file__).with_name("directory.example.yaml")
+EXAMPLE_PATH = Path(__file__).parents[1] / "directory.example.yaml"
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class DirectoryError(ValueError):
     """The directory file cannot be used; the message says where and why."""
 
 
-class ReceivingService(BaseModel):
+class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class ReceivingServiceEntry(_Strict):
     code: ServiceCode = Field(description="Stable code, sent in referral.made as destination_service.")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Text200
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
 
-class Practice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PracticeEntry(_Strict):
     clinical_lead: StaffId = Field(description="Staff id of the named clinical lead: the escalation route.")
 
 
-class PcnDirectory(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class PcnEntry(_Strict):
     # The order of services under a kind is the re-routing sequence after a decline.
-    destinations: dict[Destination, tuple[ReceivingService, ...]]
-    practices: dict[PracticeOds, Practice] = {}
+    destinations: dict[Destination, tuple[ReceivingServiceEntry, ...]]
+    practices: dict[PracticeOds, PracticeEntry] = {}
 
     @model_validator(mode="after")
-    def _codes_unique(self) -> PcnDirectory:
+    def _codes_unique(self) -> PcnEntry:
         seen: set[str] = set()
         for kind, services in self.destinations.items():
             for service in services:
@@ -56,9 +56,7 @@ class PcnDirectory(BaseModel):
         return self
 
 
-class Defaults(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class DefaultsEntry(_Strict):
     referral: Destination = Field(
         default=Destination.COMMUNITY_MENTAL_HEALTH_TEAM,
         description="Where a referral goes when triage or the appointment names no destination.",
@@ -69,30 +67,34 @@ class Defaults(BaseModel):
     )
 
 
-class Directory(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class DirectoryFile(_Strict):
+    defaults: DefaultsEntry = DefaultsEntry()
+    pcns: dict[PcnCode, PcnEntry]
 
-    defaults: Defaults = Defaults()
-    pcns: dict[PcnCode, PcnDirectory]
+    def to_domain(self) -> directory.Directory:
+        return directory.Directory(
+            defaults=directory.Defaults(referral=self.defaults.referral, advice=self.defaults.advice),
+            pcns={
+                code: directory.PcnDirectory(
+                    destinations={
+                        kind: tuple(directory.ReceivingService(s.code, s.name, s.contact) for s in services)
+                        for kind, services in pcn.destinations.items()
+                    },
+                    clinical_leads={ods: p.clinical_lead for ods, p in pcn.practices.items()},
+                )
+                for code, pcn in self.pcns.items()
+            },
+        )
 
-    def services(self, pcn_code: str, kind: Destination) -> tuple[ReceivingService, ...]:
-        pcn = self.pcns.get(pcn_code)
-        return pcn.destinations.get(kind, ()) if pcn is not None else ()
 
-    def clinical_lead(self, pcn_code: str, practice_ods: str) -> str | None:
-        pcn = self.pcns.get(pcn_code)
-        practice = pcn.practices.get(practice_ods) if pcn is not None else None
-        return practice.clinical_lead if practice is not None else None
-
-
-def parse_directory(text: str, *, source: str = "directory") -> Directory:
+def parse_directory(text: str, *, source: str = "directory") -> directory.Directory:
     """Parse YAML (a superset of JSON) and validate; raises DirectoryError naming the bad entry."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise DirectoryError(f"{source}: not valid YAML or JSON: {exc}") from None
     try:
-        return Directory.model_validate(raw)
+        return DirectoryFile.model_validate(raw).to_domain()
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
@@ -100,7 +102,7 @@ def parse_directory(text: str, *, source: str = "directory") -> Directory:
         raise DirectoryError(f"{source}: {problems}") from None
 
 
-def load_directory(path: Path) -> Directory:
+def load_directory(path: Path) -> directory.Directory:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

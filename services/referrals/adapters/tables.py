@@ -1,6 +1,7 @@
 """Referrals' own tables: referrals and their chain, signposting records, DNA follow-ups and episodes.
 
-No patient identity is held here: every row refers to the episode (correlation_id) and opaque ids.
+Status and code columns hold the domain enums' values. No patient identity is held here: every row
+refers to the episode (correlation_id) and opaque ids.
 """
 
 from __future__ import annotations

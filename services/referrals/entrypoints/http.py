@@ -1,26 +1,39 @@
-"""Referrals HTTP API for MHPs and receiving services: open referrals and follow-ups, responses, outcomes."""
+"""Referrals HTTP API for MHPs and receiving services: open referrals and follow-ups, responses, outcomes.
+
+Routes translate a request into a command or query and the result into a view; rules live in the domain.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.referrals import domain
-from services.referrals.handlers import (
-    NotFound,
-    ReferralsContext,
-    open_follow_ups,
-    open_referrals,
-    record_follow_up_outcome,
-    redirect_unplaced,
-    referral_chain,
-    respond,
+from services.referrals.adapters.unit_of_work import SqlReferralsUnitOfWork
+from services.referrals.application import queries
+from services.referrals.application.commands import (
+    AcceptReferral,
+    CompleteReferral,
+    DeclineReferral,
+    RecordFollowUpOutcome,
+    RedirectReferral,
 )
-from services.referrals.models import DnaFollowUp, Referral
+from services.referrals.application.context import ReferralsContext
+from services.referrals.application.errors import FollowUpNotFound, ReferralNotFound
+from services.referrals.application.handlers.follow_ups import record_follow_up_outcome
+from services.referrals.application.handlers.referrals import (
+    accept_referral,
+    complete_referral,
+    decline_referral,
+    redirect_referral,
+)
+from services.referrals.domain.follow_up import DnaFollowUp, InvalidOutcome
+from services.referrals.domain.referral import InvalidTransition, Referral, ReferralStatus
 from shared.contracts.codes import Destination, DnaFollowUpOutcome
 from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
 from shared.db import Database
@@ -32,7 +45,7 @@ class ReferralView(BaseModel):
     practice_ods: str
     destination: Destination
     destination_service: str | None = Field(description="The directory's service code; none when unplaced.")
-    status: domain.ReferralStatus = Field(
+    status: ReferralStatus = Field(
         description="made, accepted, completed, declined (re-routed), unplaced (declined with nowhere "
         "left to send it, or no service of the kind: open for the practice's clinical lead) or redirected "
         "(the clinical lead sent it elsewhere)."
@@ -49,6 +62,29 @@ class ReferralView(BaseModel):
     decline_reason: str | None
     chased_at: datetime | None = Field(description="When the unanswered referral was escalated.")
     needs_clinical_lead: bool
+
+    @classmethod
+    def of(cls, r: Referral) -> ReferralView:
+        return cls(
+            referral_id=r.referral_id,
+            correlation_id=r.correlation_id,
+            practice_ods=r.practice_ods,
+            destination=r.destination,
+            destination_service=r.service_code,
+            status=r.status,
+            call_id=r.call_id,
+            appointment_id=r.appointment_id,
+            previous_referral_id=r.previous_referral_id,
+            rerouted_to=r.rerouted_to,
+            made_at=r.made_at,
+            response_due_at=r.response_due_at,
+            accepted_at=r.accepted_at,
+            completed_at=r.completed_at,
+            declined_at=r.declined_at,
+            decline_reason=r.decline_reason,
+            chased_at=r.chased_at,
+            needs_clinical_lead=r.needs_clinical_lead,
+        )
 
 
 class ReferralDetail(ReferralView):
@@ -89,6 +125,23 @@ class FollowUpView(BaseModel):
     signposted_to: Destination | None
     escalated_at: datetime | None
 
+    @classmethod
+    def of(cls, f: DnaFollowUp) -> FollowUpView:
+        return cls(
+            follow_up_id=f.follow_up_id,
+            appointment_id=f.appointment_id,
+            correlation_id=f.correlation_id,
+            practice_ods=f.practice_ods,
+            attendance=f.attendance.value,
+            opened_at=f.opened_at,
+            due_at=f.due_at,
+            status=f.status.value,
+            outcome=f.outcome,
+            outcome_at=f.outcome_at,
+            signposted_to=f.signposted_to,
+            escalated_at=f.escalated_at,
+        )
+
 
 class FollowUpOutcomeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -100,52 +153,25 @@ class FollowUpOutcomeRequest(BaseModel):
     )
 
 
-def _referral_view(r: Referral) -> ReferralView:
-    return ReferralView(
-        referral_id=r.referral_id,
-        correlation_id=r.correlation_id,
-        practice_ods=r.practice_ods,
-        destination=Destination(r.destination),
-        destination_service=r.service_code,
-        status=domain.ReferralStatus(r.status),
-        call_id=r.call_id,
-        appointment_id=r.appointment_id,
-        previous_referral_id=r.previous_referral_id,
-        rerouted_to=r.rerouted_to,
-        made_at=r.made_at,
-        response_due_at=r.response_due_at,
-        accepted_at=r.accepted_at,
-        completed_at=r.completed_at,
-        declined_at=r.declined_at,
-        decline_reason=r.decline_reason,
-        chased_at=r.chased_at,
-        needs_clinical_lead=r.status == domain.ReferralStatus.UNPLACED,
-    )
-
-
-def _follow_up_view(f: DnaFollowUp) -> FollowUpView:
-    return FollowUpView(
-        follow_up_id=f.follow_up_id,
-        appointment_id=f.appointment_id,
-        correlation_id=f.correlation_id,
-        practice_ods=f.practice_ods,
-        attendance=f.attendance,
-        opened_at=f.opened_at,
-        due_at=f.due_at,
-        status=f.status,
-        outcome=DnaFollowUpOutcome(f.outcome) if f.outcome else None,
-        outcome_at=f.outcome_at,
-        signposted_to=Destination(f.signposted_to) if f.signposted_to else None,
-        escalated_at=f.escalated_at,
-    )
-
-
-def _referral_not_found(referral_id: uuid.UUID) -> HTTPException:
-    return HTTPException(404, detail=f"no referral {referral_id} was made by this service; check the id")
-
-
-def _conflict(exc: domain.InvalidTransition) -> HTTPException:
-    return HTTPException(409, detail=str(exc))
+@asynccontextmanager
+async def answering() -> AsyncIterator[None]:
+    """Domain errors as HTTP answers: unknown ids 404, broken rules 409, a missing companion field 422."""
+    try:
+        yield
+    except ReferralNotFound as exc:
+        raise HTTPException(
+            404, detail=f"no referral {exc.referral_id} was made by this service; check the id"
+        ) from None
+    except FollowUpNotFound as exc:
+        raise HTTPException(
+            404, detail=f"no DNA follow-up {exc.follow_up_id}; list open ones with GET /follow-ups?pcn=..."
+        ) from None
+    except InvalidOutcome as exc:
+        raise HTTPException(
+            422, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
+        ) from None
+    except InvalidTransition as exc:
+        raise HTTPException(409, detail=exc.reason) from None
 
 
 def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
@@ -157,64 +183,49 @@ def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         practice: Annotated[PracticeOds | None, Query(description="Practice ODS code")] = None,
     ) -> list[ReferralView]:
         """Open referrals in a PCN (made, accepted, or unplaced and waiting for the clinical lead)."""
-        async with db.read() as session:
-            rows = await open_referrals(session, pcn_code=pcn, practice_ods=practice)
-        return [_referral_view(r) for r in rows]
+        async with SqlReferralsUnitOfWork.reading(db) as uow:
+            rows = await queries.open_referrals(uow, pcn_code=pcn, practice_ods=practice)
+        return [ReferralView.of(r) for r in rows]
 
     @router.get("/referrals/{referral_id}", response_model=ReferralDetail)
     async def get_referral(referral_id: uuid.UUID) -> ReferralDetail:
         """A referral with its whole re-routing chain."""
-        async with db.read() as session:
-            try:
-                referral, chain = await referral_chain(session, referral_id)
-            except NotFound:
-                raise _referral_not_found(referral_id) from None
+        async with answering(), SqlReferralsUnitOfWork.reading(db) as uow:
+            found = await queries.referral_chain(uow, referral_id)
         return ReferralDetail(
-            **_referral_view(referral).model_dump(),
-            bounce_backs=sum(1 for r in chain if r.declined_at is not None),
-            chain=[_referral_view(r) for r in chain],
+            **ReferralView.of(found.referral).model_dump(),
+            bounce_backs=found.bounce_backs,
+            chain=[ReferralView.of(r) for r in found.chain],
         )
-
-    async def _respond(
-        referral_id: uuid.UUID, response: domain.Response, reason: str | None = None
-    ) -> ReferralView:
-        try:
-            async with db.transaction() as session:
-                referral = await respond(session, ctx, referral_id, response, reason=reason)
-        except NotFound:
-            raise _referral_not_found(referral_id) from None
-        except domain.InvalidTransition as exc:
-            raise _conflict(exc) from None
-        return _referral_view(referral)
 
     @router.post("/referrals/{referral_id}/accept", response_model=ReferralView)
     async def accept(referral_id: uuid.UUID, body: ResponseRequest | None = None) -> ReferralView:
         """The receiving service accepts the referral."""
-        return await _respond(referral_id, domain.Response.ACCEPT)
+        async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
+            referral = await accept_referral(AcceptReferral(referral_id), uow, ctx)
+        return ReferralView.of(referral)
 
     @router.post("/referrals/{referral_id}/decline", response_model=ReferralView)
     async def decline(referral_id: uuid.UUID, body: DeclineRequest) -> ReferralView:
         """The receiving service declines: the referral is re-routed and the clinical lead told."""
-        return await _respond(referral_id, domain.Response.DECLINE, body.reason)
+        async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
+            referral = await decline_referral(DeclineReferral(referral_id, body.reason), uow, ctx)
+        return ReferralView.of(referral)
 
     @router.post("/referrals/{referral_id}/complete", response_model=ReferralView)
     async def complete(referral_id: uuid.UUID, body: ResponseRequest | None = None) -> ReferralView:
         """The receiving service has completed the episode of care it accepted."""
-        return await _respond(referral_id, domain.Response.COMPLETE)
+        async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
+            referral = await complete_referral(CompleteReferral(referral_id), uow, ctx)
+        return ReferralView.of(referral)
 
     @router.post("/referrals/{referral_id}/redirect", response_model=ReferralView, status_code=201)
     async def redirect(referral_id: uuid.UUID, body: RedirectRequest) -> ReferralView:
         """The practice's clinical lead sends an unplaced referral to another kind of service."""
-        try:
-            async with db.transaction() as session:
-                rerouted = await redirect_unplaced(
-                    session, ctx, referral_id, body.destination, clinician=body.clinician
-                )
-        except NotFound:
-            raise _referral_not_found(referral_id) from None
-        except domain.InvalidTransition as exc:
-            raise _conflict(exc) from None
-        return _referral_view(rerouted)
+        command = RedirectReferral(referral_id, body.destination, body.clinician)
+        async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
+            rerouted = await redirect_referral(command, uow, ctx)
+        return ReferralView.of(rerouted)
 
     @router.get("/follow-ups", response_model=list[FollowUpView])
     async def get_open_follow_ups(
@@ -222,33 +233,16 @@ def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         practice: Annotated[PracticeOds | None, Query(description="Practice ODS code")] = None,
     ) -> list[FollowUpView]:
         """Open DNA follow-ups in a PCN, soonest deadline first."""
-        async with db.read() as session:
-            rows = await open_follow_ups(session, pcn_code=pcn, practice_ods=practice)
-        return [_follow_up_view(f) for f in rows]
+        async with SqlReferralsUnitOfWork.reading(db) as uow:
+            rows = await queries.open_follow_ups(uow, pcn_code=pcn, practice_ods=practice)
+        return [FollowUpView.of(f) for f in rows]
 
     @router.post("/follow-ups/{follow_up_id}/outcome", response_model=FollowUpView)
     async def post_outcome(follow_up_id: uuid.UUID, body: FollowUpOutcomeRequest) -> FollowUpView:
         """Record the DNA follow-up's outcome (publishes dna.followed_up)."""
-        try:
-            async with db.transaction() as session:
-                follow_up = await record_follow_up_outcome(
-                    session,
-                    ctx,
-                    follow_up_id,
-                    body.outcome,
-                    clinician=body.clinician,
-                    signposted_to=body.signposted_to,
-                )
-        except NotFound:
-            raise HTTPException(
-                404, detail=f"no DNA follow-up {follow_up_id}; list open ones with GET /follow-ups?pcn=..."
-            ) from None
-        except domain.InvalidOutcome as exc:
-            raise HTTPException(
-                422, detail=[{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
-            ) from None
-        except domain.InvalidTransition as exc:
-            raise _conflict(exc) from None
-        return _follow_up_view(follow_up)
+        command = RecordFollowUpOutcome(follow_up_id, body.outcome, body.clinician, body.signposted_to)
+        async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
+            follow_up = await record_follow_up_outcome(command, uow, ctx)
+        return FollowUpView.of(follow_up)
 
     return router

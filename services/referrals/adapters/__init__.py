@@ -1,0 +1,1 @@
+"""Referrals' adapters: its tables, SQL repositories, the SQL unit of work and the directory file."""

@@ -1,0 +1,34 @@
+"""`SqlReferralsUnitOfWork`: referrals' repositories over one session, events staged in its outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Self
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.referrals.adapters.repositories import (
+    SqlDnaEpisodeRepository,
+    SqlFollowUpRepository,
+    SqlReferralRepository,
+    SqlSignpostRepository,
+)
+from shared.db import Database
+from shared.unit_of_work import SqlUnitOfWork
+
+
+class SqlReferralsUnitOfWork(SqlUnitOfWork):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.referrals = SqlReferralRepository(session)
+        self.signposts = SqlSignpostRepository(session)
+        self.follow_ups = SqlFollowUpRepository(session)
+        self.dna_episodes = SqlDnaEpisodeRepository(session)
+
+    @classmethod
+    @asynccontextmanager
+    async def reading(cls, db: Database) -> AsyncIterator[Self]:
+        """For queries: a read session, outside the write transaction (and SQLite's write lock)."""
+        async with db.read() as session:
+            yield cls(session)

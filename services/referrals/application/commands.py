@@ -1,0 +1,103 @@
+"""Referrals' commands: what a consumed event, a person through the API or the watchdog asks it to do."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.referrals.domain.episode import Episode
+from shared.contracts.codes import (
+    AttendanceStatus,
+    Destination,
+    Disposition,
+    DnaFollowUpOutcome,
+    NextStep,
+    OutOfScopeReason,
+)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The consumed event a command comes from: what it caused names it (causation) and its episode."""
+
+    event_id: uuid.UUID
+    episode: Episode
+
+
+@dataclass(frozen=True)
+class ActOnTriageDecision:
+    """call.triaged: refer or signpost as the disposition asks (appointments and escalation are not ours)."""
+
+    call_id: uuid.UUID
+    disposition: Disposition
+    destination: Destination | None
+    out_of_scope_reason: OutOfScopeReason | None
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class ActOnAttendance:
+    """appointment.attended: refer when the clinician's next step is a referral."""
+
+    appointment_id: uuid.UUID
+    next_step: NextStep
+    destination: Destination | None
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class AcceptReferral:
+    referral_id: uuid.UUID
+    cause: Cause | None = None
+    """The receiving service's own event; None when a person responds through this service's API."""
+
+
+@dataclass(frozen=True)
+class CompleteReferral:
+    referral_id: uuid.UUID
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True)
+class DeclineReferral:
+    referral_id: uuid.UUID
+    reason: str | None = None
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True)
+class RedirectReferral:
+    """The clinical lead sends an unplaced referral to another kind of service."""
+
+    referral_id: uuid.UUID
+    destination: Destination
+    clinician: str
+
+
+@dataclass(frozen=True)
+class OpenDnaFollowUp:
+    """appointment.dna: contact the patient by a deadline; a repeated DNA tells the GP."""
+
+    appointment_id: uuid.UUID
+    attendance: AttendanceStatus
+    missed_at: datetime
+    cause: Cause
+
+
+@dataclass(frozen=True)
+class RecordFollowUpOutcome:
+    follow_up_id: uuid.UUID
+    outcome: DnaFollowUpOutcome
+    clinician: str
+    signposted_to: Destination | None = None
+
+
+@dataclass(frozen=True)
+class ChaseUnansweredReferrals:
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class EscalateOverdueFollowUps:
+    limit: int = 100

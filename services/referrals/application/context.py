@@ -1,0 +1,19 @@
+"""What every referrals handler may use besides its unit of work; built once in `bootstrap.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.referrals.domain.deadlines import Deadlines
+from services.referrals.domain.directory import Directory
+from shared.db import utcnow
+
+
+@dataclass(frozen=True)
+class ReferralsContext:
+    producer: str  # `<organisation>/referrals`
+    directory: Directory = field(default_factory=lambda: Directory(pcns={}))
+    clock: Callable[[], datetime] = utcnow
+    deadlines: Deadlines = field(default_factory=Deadlines)

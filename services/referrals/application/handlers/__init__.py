@@ -1,0 +1,1 @@
+"""One handler per command, each `async def verb(cmd, uow, ctx)`; grouped by area."""

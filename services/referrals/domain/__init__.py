@@ -1,0 +1,1 @@
+"""Referrals' rules and aggregates, free of I/O: referrals, signposting, DNA follow-up, the directory."""
