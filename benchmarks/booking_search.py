@@ -25,9 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from services.booking import domain
-from services.booking.handlers import find_slots
-from services.booking.models import TABLES, Slot
+from services.booking.adapters.slot_search import find_slots
+from services.booking.adapters.tables import TABLES, Slot
+from services.booking.domain.rota import SlotKind, plan_slots
+from services.booking.entrypoints.rota_file import RotaEntry
 from shared.contracts.codes import Modality, SessionPeriod
 from shared.db import Database
 
@@ -72,8 +73,8 @@ def build(path: Path, *, pcns: int, weeks: int, booked_weeks: int, seed: int) ->
     days = working_days(weeks)
     booked_until = FIRST_MONDAY + timedelta(weeks=booked_weeks)
     slot_times = {
-        (day, period): domain.plan_slots(
-            domain.RotaEntry(
+        (day, period): plan_slots(
+            RotaEntry(
                 pcn_code="U00001",
                 practice_ods="Y00001",
                 session_date=day,
@@ -112,7 +113,7 @@ def build(path: Path, *, pcns: int, weeks: int, booked_weeks: int, seed: int) ->
                         busy = day < booked_until
                         slots: list[Row] = []
                         for plan in plans:
-                            clinical = plan.kind == domain.CLINICAL
+                            clinical = plan.kind == SlotKind.CLINICAL
                             # Near-term demand: ~85% of the first weeks' clinical slots already booked.
                             status = "booked" if clinical and busy and rng.random() < 0.85 else "free"
                             slots.append(

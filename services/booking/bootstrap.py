@@ -1,28 +1,18 @@
-"""Composition root for booking: builds the database, subscriptions, HTTP API and host from settings."""
+"""Composition root for booking: settings -> context, database, subscriptions, HTTP and FHIR routers, host."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
-from services.booking.api import build_router
-from services.booking.fhir import build_fhir_router
-from services.booking.handlers import SERVICE, BookingContext, on_call_triaged, on_practice_appointment_event
-from services.booking.models import TABLES
+from services.booking.adapters.tables import TABLES
+from services.booking.application.context import SERVICE, BookingContext
+from services.booking.entrypoints.amqp import subscriptions
+from services.booking.entrypoints.fhir import build_fhir_router
+from services.booking.entrypoints.http import build_router
 from services.booking.settings import BookingSettings
-from shared.contracts.v1 import (
-    AppointmentAttended,
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentDna,
-    CallTriaged,
-)
 from shared.db import Database, utcnow
-from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
 __all__ = ["MIGRATIONS", "SERVICE", "build_context", "build_database", "build_host"]
@@ -49,28 +39,12 @@ def build_host(
     settings = settings or BookingSettings()
     db = build_database(settings)
     ctx = build_context(settings, clock)
-
-    async def triaged(session: AsyncSession, event: Any) -> None:
-        await on_call_triaged(session, event, ctx)
-
-    async def practice_event(session: AsyncSession, event: Any) -> None:
-        await on_practice_appointment_event(session, event, ctx)
-
     return ServiceHost(
         name=SERVICE,
         migrations=MIGRATIONS,
         settings=settings,
         db=db,
-        subscriptions=[
-            Subscription("on_call_triaged", (CallTriaged,), triaged),
-            # One queue for a practice's appointment events keeps them mostly in order; an outcome that
-            # overtakes its booking (a redelivery) is retried until the booking is known.
-            Subscription(
-                "on_practice_appointment_event",
-                (AppointmentBooked, AppointmentAttended, AppointmentDna, AppointmentCancelled),
-                practice_event,
-            ),
-        ],
+        subscriptions=subscriptions(ctx),
         routers=[build_router(db, ctx), build_fhir_router(db, ctx)],
         description="MHP rota, risk-driven booking, direct bookings, attendance and the FHIR practice API.",
     )

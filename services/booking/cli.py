@@ -9,9 +9,11 @@ from typing import Annotated
 import httpx
 import typer
 
-from services.booking import domain
-from services.booking.bootstrap import MIGRATIONS, build_database
-from services.booking.handlers import schedule_sessions
+from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
+from services.booking.application.commands import LoadRota
+from services.booking.application.handlers.rota import load_rota as load_rota_handler
+from services.booking.bootstrap import MIGRATIONS, build_context, build_database
+from services.booking.entrypoints.rota_file import RotaEntry, RotaFileError, parse_rota
 from services.booking.settings import BookingSettings
 from shared.migrations import prepare_schema
 
@@ -23,13 +25,14 @@ def main() -> None:
     """MHP rota and booking operator commands."""
 
 
-async def _load_into_database(settings: BookingSettings, entries: list[domain.RotaEntry]) -> tuple[int, int]:
+async def _load_into_database(settings: BookingSettings, entries: list[RotaEntry]) -> tuple[int, int]:
     db = build_database(settings)
     try:
         await prepare_schema(db, MIGRATIONS)
-        async with db.transaction() as session:
-            created, existing = await schedule_sessions(session, entries)
-        return len(created), existing
+        async with SqlBookingUnitOfWork.begin(db) as uow:
+            command = LoadRota(tuple(e.plan() for e in entries))
+            loaded = await load_rota_handler(command, uow, build_context(settings))
+        return len(loaded.session_ids), loaded.already_on_rota
     finally:
         await db.dispose()
 
@@ -53,8 +56,8 @@ def load_rota(
     """
     fmt = file.suffix.lower().lstrip(".")
     try:
-        entries = domain.parse_rota(file.read_text(encoding="utf-8"), fmt)
-    except domain.RotaFileError as exc:
+        entries = parse_rota(file.read_text(encoding="utf-8"), fmt)
+    except RotaFileError as exc:
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(2) from None
     if url is not None:

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
-from services.booking import domain
+from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
+from services.booking.application.commands import LoadRota
+from services.booking.application.context import BookingContext
+from services.booking.application.handlers.rota import load_rota
 from services.booking.bootstrap import build_host
-from services.booking.handlers import schedule_sessions
+from services.booking.entrypoints.rota_file import RotaEntry
 from services.booking.settings import BookingSettings
 from shared.contracts.codes import Disposition, Modality, SessionPeriod, TriageCode
 from shared.contracts.v1 import CallTriaged, CallTriagedData
@@ -52,8 +55,8 @@ def entry(
     period: SessionPeriod = SessionPeriod.AM,
     modalities: tuple[Modality, ...] = (Modality.TELEPHONE,),
     room: str | None = None,
-) -> domain.RotaEntry:
-    return domain.RotaEntry(
+) -> RotaEntry:
+    return RotaEntry(
         pcn_code=PCN,
         practice_ods=practice,
         session_date=day,
@@ -64,10 +67,12 @@ def entry(
     )
 
 
-async def load(host: ServiceHost, *entries: domain.RotaEntry) -> list[uuid.UUID]:
-    async with host.db.transaction() as session:
-        created, _ = await schedule_sessions(session, entries)
-    return [s.session_id for s in created]
+async def load(host: ServiceHost, *entries: RotaEntry, now: datetime = NOW) -> list[uuid.UUID]:
+    """Put sessions on the rota through booking's own command, as of `now` (the host's clock)."""
+    async with SqlBookingUnitOfWork.begin(host.db) as uow:
+        command = LoadRota(tuple(e.plan() for e in entries))
+        loaded = await load_rota(command, uow, BookingContext(clock=lambda: now))
+    return loaded.session_ids
 
 
 def triaged(

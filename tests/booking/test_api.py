@@ -16,9 +16,9 @@ from httpx import ASGITransport, AsyncClient
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
+from services.booking.adapters.tables import RotaSession
 from services.booking.bootstrap import build_database
 from services.booking.cli import app as cli_app
-from services.booking.models import RotaSession
 from services.booking.settings import BookingSettings
 from shared.service import ServiceHost
 from tests.support.amqp import EventCapture

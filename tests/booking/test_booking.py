@@ -11,8 +11,10 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from services.booking.handlers import cancel_session
-from services.booking.models import Appointment, AppointmentSlot, Slot, WaitlistEntry
+from services.booking.adapters.tables import Appointment, AppointmentSlot, Slot, WaitlistEntry
+from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
+from services.booking.application.commands import CancelSession
+from services.booking.application.handlers.rota import cancel_session
 from shared.contracts.codes import (
     AppointmentType,
     AttendanceStatus,
@@ -228,8 +230,8 @@ async def test_cancelled_session_rebooks_or_waitlists_and_escalates(
         await publish_event(amqp_url, event)
         await wait_booked(booking, event.data.call_id)
     async with EventCapture(amqp_url, "#") as capture:
-        async with booking.db.transaction() as session:
-            outcomes = await cancel_session(session, booking_ctx(), morning, "MHP off sick")
+        async with SqlBookingUnitOfWork.begin(booking.db) as uow:
+            outcomes = await cancel_session(CancelSession(morning, "MHP off sick"), uow, booking_ctx())
 
         def caused_by_cancellation() -> list[str]:
             # Earlier bookings' events may still be on their way: keep the cancellation's own.
@@ -265,7 +267,7 @@ async def test_cancelled_session_rebooks_or_waitlists_and_escalates(
 
 
 def booking_ctx() -> Any:
-    from services.booking.handlers import BookingContext
+    from services.booking.application.context import BookingContext
 
     return BookingContext(clock=lambda: NOW)
 
@@ -581,6 +583,7 @@ async def test_next_session_follow_up_keeps_london_wall_clock_across_the_bst_cha
             entry(HOME, day=date(2026, 3, 30)),
             entry(OTHER, day=date(2026, 10, 23)),
             entry(OTHER, day=date(2026, 10, 26)),
+            now=now,
         )
         spring = triaged(practice=HOME, respond_by=datetime(2026, 3, 28, tzinfo=UTC))
         autumn = triaged(practice=OTHER, respond_by=datetime(2026, 10, 24, tzinfo=UTC))

@@ -17,13 +17,16 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.booking import domain
+from services.booking.adapters.tables import Appointment, AppointmentSlot, WaitlistEntry
+from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
+from services.booking.application.commands import LoadRota
+from services.booking.application.context import BookingContext
+from services.booking.application.handlers.rota import load_rota
 from services.booking.bootstrap import MIGRATIONS, build_database
-from services.booking.handlers import schedule_sessions
-from services.booking.models import Appointment, AppointmentSlot, WaitlistEntry
 from services.booking.settings import BookingSettings
 from shared.contracts.codes import Modality, SessionPeriod
 from shared.migrations import prepare_schema
+from shared.working_time import LONDON
 from tests.support.amqp import EventCapture, eventually, publish_event
 
 from .conftest import HOME, OTHER, entry, triaged
@@ -96,18 +99,16 @@ async def test_two_processes_never_double_book_and_every_case_is_booked_or_waitl
     amqp_url: str, booking_db_url: str, processes: list[str]
 ) -> None:
     # A rota in the real future (the processes use the real clock): three sessions, 18 clinical slots.
-    tomorrow = datetime.now(UTC).astimezone(domain.LONDON).date() + timedelta(days=1)
+    tomorrow = datetime.now(UTC).astimezone(LONDON).date() + timedelta(days=1)
     db = build_database(BookingSettings(database_url=booking_db_url))
     await prepare_schema(db, MIGRATIONS)
-    async with db.transaction() as session:
-        await schedule_sessions(
-            session,
-            [
-                entry(HOME, day=tomorrow, modalities=(Modality.TELEPHONE, Modality.VIDEO)),
-                entry(HOME, day=tomorrow, period=SessionPeriod.PM),
-                entry(OTHER, day=tomorrow),
-            ],
-        )
+    rota = [
+        entry(HOME, day=tomorrow, modalities=(Modality.TELEPHONE, Modality.VIDEO)),
+        entry(HOME, day=tomorrow, period=SessionPeriod.PM),
+        entry(OTHER, day=tomorrow),
+    ]
+    async with SqlBookingUnitOfWork.begin(db) as uow:
+        await load_rota(LoadRota(tuple(e.plan() for e in rota)), uow, BookingContext())
     await eventually(lambda: _both_ready(processes), timeout=60, message="booking processes not ready")
 
     deadline = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), tzinfo=UTC)

@@ -1,0 +1,32 @@
+"""Booking's SQL unit of work: its repositories over one session, events into the outbox, one commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Self
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.booking.adapters.repositories import SqlAppointments, SqlCaps, SqlRefusals, SqlWaitlist
+from services.booking.adapters.rota_repositories import SqlSessions, SqlSlots
+from shared.db import Database
+from shared.unit_of_work import SqlUnitOfWork
+
+
+class SqlBookingUnitOfWork(SqlUnitOfWork):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.sessions = SqlSessions(session)
+        self.slots = SqlSlots(session)
+        self.appointments = SqlAppointments(session)
+        self.waitlist = SqlWaitlist(session)
+        self.caps = SqlCaps(session)
+        self.refusals = SqlRefusals(session)
+
+    @classmethod
+    @asynccontextmanager
+    async def reading(cls, db: Database) -> AsyncIterator[Self]:
+        """For queries: no write lock, nothing committed."""
+        async with db.read() as session:
+            yield cls(session)

@@ -1,0 +1,110 @@
+"""Booking's commands: what an entry point asks booking to do, as frozen values.
+
+`cause` is the event a command comes from (None over HTTP): booking's events name it as their causation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.booking.domain.rota import SessionPlan
+from shared.contracts.codes import (
+    AppointmentType,
+    AttendanceStatus,
+    BookedBy,
+    CancelledBy,
+    Modality,
+    NextStep,
+)
+from shared.contracts.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class LoadRota:
+    sessions: tuple[SessionPlan, ...]
+
+
+@dataclass(frozen=True)
+class CancelSession:
+    session_id: uuid.UUID
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SetDirectBookingCap:
+    practice_ods: str
+    weekly_direct_bookings: int
+
+
+@dataclass(frozen=True)
+class BookFromTriage:
+    """A triage decision: book (or waitlist) if it asks for an appointment; replace an earlier one."""
+
+    call_id: uuid.UUID
+    correlation_id: uuid.UUID
+    pcn_code: str
+    practice_ods: str
+    needs_appointment: bool
+    respond_by: datetime | None
+    modality: Modality | None
+    minutes: int | None
+    supersedes: uuid.UUID | None
+    cause: Envelope[Any]
+
+
+@dataclass(frozen=True)
+class DirectBook:
+    """A practice books a patient straight into a slot (HTTP, FHIR)."""
+
+    appointment_id: uuid.UUID
+    pcn_code: str
+    practice_ods: str
+    starts_at: datetime
+    minutes: int
+    modality: Modality
+    appointment_type: AppointmentType
+    call_id: uuid.UUID | None
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AcceptPracticeBooking:
+    """A practice system's own appointment.booked: kept within the cap, else answered by cancellation."""
+
+    booking: DirectBook
+    booked_by: BookedBy
+    cause: Envelope[Any]
+
+
+@dataclass(frozen=True)
+class CancelAppointment:
+    """Cancel a booked appointment and offer its slots to the waitlist.
+
+    `notice`: a practice system reports a cancellation it already made: booking announces nothing and a
+    notice for an appointment no longer booked changes nothing. Otherwise (HTTP, FHIR) it is a request:
+    booking announces appointment.cancelled and refuses it for an appointment that is not booked.
+    """
+
+    appointment_id: uuid.UUID
+    cancelled_by: CancelledBy
+    late: bool = False
+    notice: bool = False
+    cause: Envelope[Any] | None = None
+
+
+@dataclass(frozen=True)
+class RecordAttendance:
+    appointment_id: uuid.UUID
+    attendance: AttendanceStatus
+    next_step: NextStep
+    cause: Envelope[Any]
+
+
+@dataclass(frozen=True)
+class RecordDna:
+    appointment_id: uuid.UUID
+    attendance: AttendanceStatus
+    cause: Envelope[Any]

@@ -1,0 +1,70 @@
+"""The rota: load sessions, cancel one (its appointments rebooked or waitlisted), set a practice's cap."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from services.booking.application.commands import CancelSession, LoadRota, SetDirectBookingCap
+from services.booking.application.context import BookingContext
+from services.booking.application.handlers.allocation import book_or_waitlist, release
+from services.booking.application.publishing import publish
+from services.booking.application.unit_of_work import BookingUnitOfWork
+from services.booking.domain.appointment import Appointment
+from services.booking.domain.rota import RotaSession
+from services.booking.domain.waitlist import WaitlistEntry
+from shared.contracts.codes import CancelledBy
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class RotaLoaded:
+    session_ids: list[uuid.UUID]
+    already_on_rota: int
+
+
+async def load_rota(cmd: LoadRota, uow: BookingUnitOfWork, ctx: BookingContext) -> RotaLoaded:
+    """Create sessions and their slots; a session already on the rota is left as it is (reloads are safe)."""
+    created: list[uuid.UUID] = []
+    existing = 0
+    for plan in cmd.sessions:
+        if await uow.sessions.exists(plan.practice_ods, plan.session_date, plan.period):
+            existing += 1
+            continue
+        session, events = RotaSession.schedule(plan, uuid.uuid4())
+        await uow.sessions.add(session)
+        publish(uow, events, None)
+        created.append(session.session_id)
+    return RotaLoaded(session_ids=created, already_on_rota=existing)
+
+
+async def cancel_session(
+    cmd: CancelSession, uow: BookingUnitOfWork, ctx: BookingContext
+) -> list[Appointment | WaitlistEntry]:
+    """Cancel a session: each appointment is rebooked before its deadline, or waitlisted and escalated."""
+    session = await uow.sessions.get(cmd.session_id)
+    if session is None:
+        raise SessionNotFound(f"no session {cmd.session_id} on the rota")
+    events = session.cancel(cmd.reason)
+    if not events:
+        return []
+    await uow.sessions.save(session)
+    await uow.slots.cancel_in_session(session.session_id)
+    [cancelled] = publish(uow, events, None)
+    outcomes: list[Appointment | WaitlistEntry] = []
+    for appointment in await uow.appointments.booked_in_session(session.session_id):
+        freed = appointment.cancel(CancelledBy.PROVIDER)
+        await release(uow, appointment, freed, announce=True, cause=cancelled)
+        request = appointment.rebooking(ctx.rebook_window)
+        outcomes.append(await book_or_waitlist(uow, ctx, request, cause=cancelled))
+    return outcomes
+
+
+async def set_direct_booking_cap(
+    cmd: SetDirectBookingCap, uow: BookingUnitOfWork, ctx: BookingContext
+) -> int:
+    await uow.caps.set(cmd.practice_ods, cmd.weekly_direct_bookings)
+    return cmd.weekly_direct_bookings
