@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
@@ -16,12 +16,26 @@ from shared.contracts import v1
 from shared.contracts.envelope import Contract, Envelope
 
 
+class Record(Protocol):
+    """A referral or follow-up: the episode it belongs to and the event it started from."""
+
+    @property
+    def episode(self) -> Episode: ...
+    @property
+    def origin_event_id(self) -> uuid.UUID | None: ...
+
+
 @dataclass(frozen=True)
 class Where:
     """The episode and organisation the events are about, and the event that caused them."""
 
     episode: Episode
     causation_id: uuid.UUID | None
+
+    @classmethod
+    def following(cls, record: Record) -> Where:
+        """Events about a record that no consumed event caused follow the event the record started from."""
+        return cls(record.episode, record.origin_event_id)
 
 
 def publish(

@@ -156,7 +156,12 @@ class DnaFollowUp:
         """Open past its deadline and not escalated yet: the watchdog escalates it once."""
         return self.status is FollowUpStatus.OPEN and self.escalated_at is None and overdue(self.due_at, now)
 
-    def escalate(self, now: datetime) -> events.Escalated:
+    @property
+    def origin_event_id(self) -> uuid.UUID:
+        """The appointment.dna that opened it: what later events follow."""
+        return self.dna_event_id
+
+    def escalate_overdue(self, now: datetime) -> events.Escalated:
         escalation = events.Escalated(
             target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
             reason=EscalationReason.FOLLOW_UP_OVERDUE,

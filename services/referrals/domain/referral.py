@@ -266,7 +266,13 @@ class Referral:
             and self.response_due_at < now
         )
 
-    def chase(self, now: datetime) -> events.Escalated:
+    @property
+    def origin_event_id(self) -> uuid.UUID | None:
+        """The referral.made that announced it (none if it was never placed): what later events follow."""
+        return self.made_event_id
+
+    def escalate_overdue(self, now: datetime) -> events.Escalated:
+        """Chase the unanswered referral through the clinical lead."""
         escalation = events.Escalated(
             target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
             reason=EscalationReason.REFERRAL_UNANSWERED,

@@ -174,14 +174,15 @@ async def answering() -> AsyncIterator[None]:
         raise HTTPException(409, detail=exc.reason) from None
 
 
+PcnQuery = Annotated[PcnCode, Query(description="PCN code, e.g. U00123")]
+PracticeQuery = Annotated[PracticeOds | None, Query(description="Practice ODS code")]
+
+
 def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
     router = APIRouter(tags=["referrals"])
 
     @router.get("/referrals", response_model=list[ReferralView])
-    async def get_open_referrals(
-        pcn: Annotated[PcnCode, Query(description="PCN code, e.g. U00123")],
-        practice: Annotated[PracticeOds | None, Query(description="Practice ODS code")] = None,
-    ) -> list[ReferralView]:
+    async def get_open_referrals(pcn: PcnQuery, practice: PracticeQuery = None) -> list[ReferralView]:
         """Open referrals in a PCN (made, accepted, or unplaced and waiting for the clinical lead)."""
         async with SqlReferralsUnitOfWork.reading(db) as uow:
             rows = await queries.open_referrals(uow, pcn_code=pcn, practice_ods=practice)
@@ -228,10 +229,7 @@ def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         return ReferralView.of(rerouted)
 
     @router.get("/follow-ups", response_model=list[FollowUpView])
-    async def get_open_follow_ups(
-        pcn: Annotated[PcnCode, Query(description="PCN code, e.g. U00123")],
-        practice: Annotated[PracticeOds | None, Query(description="Practice ODS code")] = None,
-    ) -> list[FollowUpView]:
+    async def get_open_follow_ups(pcn: PcnQuery, practice: PracticeQuery = None) -> list[FollowUpView]:
         """Open DNA follow-ups in a PCN, soonest deadline first."""
         async with SqlReferralsUnitOfWork.reading(db) as uow:
             rows = await queries.open_follow_ups(uow, pcn_code=pcn, practice_ods=practice)

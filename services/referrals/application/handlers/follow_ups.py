@@ -55,5 +55,5 @@ async def record_follow_up_outcome(
     if signpost is not None:
         await uow.signposts.add(signpost)
     await uow.follow_ups.save(follow_up)
-    publish(uow, ctx, Where(follow_up.episode, follow_up.dna_event_id), now, happened)
+    publish(uow, ctx, Where.following(follow_up), now, happened)
     return follow_up

@@ -146,7 +146,7 @@ async def _respond(
         if response is Response.DECLINE
         else RESPONDED[response](referral_id=referral.referral_id)
     )
-    publish(uow, ctx, Where(referral.episode, referral.made_event_id), now, [responded])
+    publish(uow, ctx, Where.following(referral), now, [responded])
     return responded.event_id
 
 
@@ -197,5 +197,5 @@ async def redirect_referral(
     )
     await uow.referrals.add(rerouted)
     await uow.referrals.save(referral)
-    publish(uow, ctx, Where(referral.episode, referral.made_event_id), now, happened)
+    publish(uow, ctx, Where.following(referral), now, happened)
     return rerouted

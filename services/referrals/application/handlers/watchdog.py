@@ -6,25 +6,48 @@ outbox's transaction, so a restart or a second instance never fires it twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
 from services.referrals.application.commands import ChaseUnansweredReferrals, EscalateOverdueFollowUps
 from services.referrals.application.context import ReferralsContext
-from services.referrals.application.publish import Where, publish
+from services.referrals.application.publish import Record, Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
+from services.referrals.domain import events
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+
+class Overdue(Record, Protocol):
+    def escalate_overdue(self, now: datetime) -> events.Escalated: ...
+
+
+T = TypeVar("T", bound=Overdue)
+
+
+async def _escalate_once(
+    uow: ReferralsUnitOfWork,
+    ctx: ReferralsContext,
+    find_due: Callable[[datetime, int], Awaitable[Sequence[T]]],
+    claim: Callable[[T], Awaitable[bool]],
+    limit: int,
+) -> int:
+    now, fired = ctx.clock(), 0
+    for item in await find_due(now, limit):
+        escalation = item.escalate_overdue(now)
+        if await claim(item):  # else another pass or instance got there first
+            publish(uow, ctx, Where.following(item), now, [escalation])
+            fired += 1
+    return fired
 
 
 async def chase_unanswered_referrals(
     cmd: ChaseUnansweredReferrals, uow: ReferralsUnitOfWork, ctx: ReferralsContext
 ) -> int:
     """Escalate referrals with no response by their due date (reason referral_unanswered)."""
-    now, fired = ctx.clock(), 0
-    for referral in await uow.referrals.due_for_chase(now, cmd.limit):
-        chase = referral.chase(now)
-        if await uow.referrals.claim_chase(referral):
-            publish(uow, ctx, Where(referral.episode, referral.made_event_id), now, [chase])
-            fired += 1
+    fired = await _escalate_once(uow, ctx, uow.referrals.due_for_chase, uow.referrals.claim_chase, cmd.limit)
     if fired:
         log.warning("referrals_chased", referrals=fired)
     return fired
@@ -34,12 +57,10 @@ async def escalate_overdue_follow_ups(
     cmd: EscalateOverdueFollowUps, uow: ReferralsUnitOfWork, ctx: ReferralsContext
 ) -> int:
     """Escalate DNA follow-ups with no outcome by their deadline (reason follow_up_overdue)."""
-    now, fired = ctx.clock(), 0
-    for follow_up in await uow.follow_ups.due_for_escalation(now, cmd.limit):
-        escalation = follow_up.escalate(now)
-        if await uow.follow_ups.claim_escalation(follow_up):
-            publish(uow, ctx, Where(follow_up.episode, follow_up.dna_event_id), now, [escalation])
-            fired += 1
+    follow_ups = uow.follow_ups
+    fired = await _escalate_once(
+        uow, ctx, follow_ups.due_for_escalation, follow_ups.claim_escalation, cmd.limit
+    )
     if fired:
         log.warning("dna_follow_ups_overdue_escalated", follow_ups=fired)
     return fired

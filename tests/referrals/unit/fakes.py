@@ -1,0 +1,210 @@
+"""In-memory referrals unit of work: repositories that hold copies, so a handler must save what it changes."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+
+from services.referrals.application.context import ReferralsContext
+from services.referrals.domain.deadlines import Deadlines
+from services.referrals.domain.directory import Defaults, Directory, PcnDirectory, ReceivingService
+from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus
+from services.referrals.domain.referral import OPEN_STATUSES, Referral
+from services.referrals.domain.signpost import Signpost
+from shared.contracts.codes import Destination, SignpostOutcome
+from shared.working_time import WorkingCalendar
+from tests.support.clock import FakeClock
+from tests.support.fake_uow import FakeUnitOfWork
+
+T = TypeVar("T")
+
+PCN = "U00123"
+PRACTICE = "Y01234"
+LEAD = "lead.y01234"
+
+
+def _copy(item: T) -> T:
+    return copy.deepcopy(item)
+
+
+class FakeReferrals:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Referral] = {}
+        self.refuse_claims = False
+        """Act as if another instance chased first (the compare-and-set fails)."""
+
+    async def get(self, referral_id: uuid.UUID) -> Referral | None:
+        found = self.rows.get(referral_id)
+        return _copy(found) if found is not None else None
+
+    async def add(self, referral: Referral) -> None:
+        assert referral.referral_id not in self.rows
+        assert all(r.source_event_id != referral.source_event_id for r in self.rows.values()), "unique"
+        self.rows[referral.referral_id] = _copy(referral)
+
+    async def save(self, referral: Referral) -> None:
+        assert referral.referral_id in self.rows
+        self.rows[referral.referral_id] = _copy(referral)
+
+    async def services_tried(self, root_referral_id: uuid.UUID) -> set[str]:
+        return {
+            r.service_code
+            for r in self.rows.values()
+            if r.root_referral_id == root_referral_id and r.service_code is not None
+        }
+
+    async def first_made_for_call(self, call_id: uuid.UUID, destination: Destination) -> bool:
+        return any(
+            r.call_id == call_id and r.destination is destination and r.previous_referral_id is None
+            for r in self.rows.values()
+        )
+
+    async def first_made_for_appointment(self, appointment_id: uuid.UUID) -> bool:
+        return any(
+            r.appointment_id == appointment_id and r.previous_referral_id is None for r in self.rows.values()
+        )
+
+    async def chain(self, root_referral_id: uuid.UUID) -> list[Referral]:
+        chain = [r for r in self.rows.values() if r.root_referral_id == root_referral_id]
+        return [_copy(r) for r in sorted(chain, key=lambda r: r.made_at)]
+
+    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[Referral]:
+        found = [
+            r
+            for r in self.rows.values()
+            if r.pcn_code == pcn_code
+            and r.status in OPEN_STATUSES
+            and (not practice_ods or r.practice_ods == practice_ods)
+        ]
+        return [_copy(r) for r in sorted(found, key=lambda r: r.made_at)]
+
+    async def due_for_chase(self, now: datetime, limit: int) -> list[Referral]:
+        due = [r for r in self.rows.values() if r.due_for_chase(now)]
+        return [_copy(r) for r in sorted(due, key=lambda r: r.response_due_at or now)[:limit]]
+
+    async def claim_chase(self, referral: Referral) -> bool:
+        stored = self.rows[referral.referral_id]
+        if self.refuse_claims or stored.chased_at is not None:
+            return False
+        stored.chased_at, stored.chase_event_id = referral.chased_at, referral.chase_event_id
+        return True
+
+
+class FakeSignposts:
+    def __init__(self) -> None:
+        self.rows: list[Signpost] = []
+
+    async def add(self, signpost: Signpost) -> None:
+        self.rows.append(_copy(signpost))
+
+    async def recorded_for_call(
+        self, call_id: uuid.UUID, destination: Destination, outcome: SignpostOutcome
+    ) -> bool:
+        return any(
+            s.call_id == call_id and s.destination is destination and s.outcome is outcome for s in self.rows
+        )
+
+
+class FakeFollowUps:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, DnaFollowUp] = {}
+        self.refuse_claims = False
+
+    async def get(self, follow_up_id: uuid.UUID) -> DnaFollowUp | None:
+        found = self.rows.get(follow_up_id)
+        return _copy(found) if found is not None else None
+
+    async def add(self, follow_up: DnaFollowUp) -> None:
+        assert all(f.appointment_id != follow_up.appointment_id for f in self.rows.values()), "unique"
+        self.rows[follow_up.follow_up_id] = _copy(follow_up)
+
+    async def save(self, follow_up: DnaFollowUp) -> None:
+        assert follow_up.follow_up_id in self.rows
+        self.rows[follow_up.follow_up_id] = _copy(follow_up)
+
+    async def opened_for_appointment(self, appointment_id: uuid.UUID) -> bool:
+        return any(f.appointment_id == appointment_id for f in self.rows.values())
+
+    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[DnaFollowUp]:
+        found = [
+            f
+            for f in self.rows.values()
+            if f.pcn_code == pcn_code
+            and f.status is FollowUpStatus.OPEN
+            and (not practice_ods or f.practice_ods == practice_ods)
+        ]
+        return [_copy(f) for f in sorted(found, key=lambda f: f.due_at)]
+
+    async def due_for_escalation(self, now: datetime, limit: int) -> list[DnaFollowUp]:
+        due = [f for f in self.rows.values() if f.due_for_escalation(now)]
+        return [_copy(f) for f in sorted(due, key=lambda f: f.due_at)[:limit]]
+
+    async def claim_escalation(self, follow_up: DnaFollowUp) -> bool:
+        stored = self.rows[follow_up.follow_up_id]
+        if self.refuse_claims or stored.escalated_at is not None:
+            return False
+        stored.escalated_at, stored.escalation_event_id = (
+            follow_up.escalated_at,
+            follow_up.escalation_event_id,
+        )
+        return True
+
+
+class FakeDnaEpisodes:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, DnaEpisode] = {}
+
+    async def get(self, correlation_id: uuid.UUID) -> DnaEpisode | None:
+        found = self.rows.get(correlation_id)
+        return _copy(found) if found is not None else None
+
+    async def save(self, episode: DnaEpisode) -> None:
+        self.rows[episode.correlation_id] = _copy(episode)
+
+
+class FakeReferralsUnitOfWork(FakeUnitOfWork):
+    def __init__(self) -> None:
+        super().__init__()
+        self.referrals = FakeReferrals()
+        self.signposts = FakeSignposts()
+        self.follow_ups = FakeFollowUps()
+        self.dna_episodes = FakeDnaEpisodes()
+
+    def one(self, kind: type[T]) -> T:
+        [event] = self.events_of(kind)
+        return event  # type: ignore[no-any-return]
+
+    def types(self) -> list[str]:
+        return [e.event_type for e in self.events]
+
+
+def services(*codes: str) -> tuple[ReceivingService, ...]:
+    return tuple(ReceivingService(code, code.upper()) for code in codes)
+
+
+DIRECTORY = Directory(
+    defaults=Defaults(),
+    pcns={
+        PCN: PcnDirectory(
+            destinations={
+                Destination.COMMUNITY_MENTAL_HEALTH_TEAM: services("cmht-east", "cmht-west"),
+                Destination.TALKING_THERAPIES: services("tt-north"),
+                Destination.SOCIAL_PRESCRIBING: services("spl"),
+            },
+            clinical_leads={PRACTICE: LEAD},
+        )
+    },
+)
+
+
+def context(clock: FakeClock, **overrides: Any) -> ReferralsContext:
+    fields: dict[str, Any] = {
+        "producer": "RMH/referrals",
+        "directory": DIRECTORY,
+        "clock": clock,
+        "deadlines": Deadlines(calendar=WorkingCalendar()),
+    }
+    fields.update(overrides)
+    return ReferralsContext(**fields)
