@@ -1,4 +1,4 @@
-"""Composition root for triage: database, subscriptions, HTTP API, watchdog and host, from settings."""
+"""Composition root for triage: settings -> context, database, subscriptions, HTTP API, watchdog and host."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from services.triage.api import build_router
-from services.triage.handlers import TriageContext, call_received_handler, deadline_watchdog
-from services.triage.models import TABLES
+from services.triage.adapters.tables import TABLES
+from services.triage.application.context import TriageContext
+from services.triage.entrypoints.amqp import subscriptions
+from services.triage.entrypoints.http import build_router
+from services.triage.entrypoints.watchdog import deadline_watchdog
 from services.triage.settings import TriageSettings
-from shared.contracts.v1 import CallReceived
 from shared.db import Database, utcnow
-from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.watchdog import Watchdog
 
@@ -46,7 +46,7 @@ def build_host(
         migrations=MIGRATIONS,
         settings=settings,
         db=db,
-        subscriptions=[Subscription("on_call_received", (CallReceived,), call_received_handler(ctx))],
+        subscriptions=subscriptions(ctx),
         routers=[build_router(db, ctx)],
         background=[("deadline-watchdog", watchdog.run)],
         description="MHP telephone triage: worklist, UK MHTS decisions and callback-deadline escalation.",

@@ -1,14 +1,18 @@
-"""Triage settings, from `TRIAGE_*` environment variables (JSON for the mappings and lists)."""
+"""Triage settings, from `TRIAGE_*` environment variables (JSON for the mappings and lists).
 
-from datetime import date, time
-from zoneinfo import ZoneInfo
+The working calendar (`TRIAGE_WORKING_WEEKDAYS`, `TRIAGE_WORKING_TIMEZONE`, `TRIAGE_BANK_HOLIDAYS_FILE`,
+`TRIAGE_CLOSED_DAYS`) is the shared one of `ServiceSettings`; triage adds its opening hours.
+"""
+
+from datetime import time
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.triage import domain
+from services.triage.domain.deadlines import CallbackPolicy, CallbackTarget
 from shared.contracts.codes import Channel
 from shared.settings import ServiceSettings
+from shared.working_time import WorkingHours
 
 
 class TriageSettings(ServiceSettings):
@@ -21,9 +25,6 @@ class TriageSettings(ServiceSettings):
     # Working hours in which callback targets run (Mon-Fri 08:00-18:30 Europe/London by default).
     working_hours_opens: time = time(8, 0)
     working_hours_closes: time = time(18, 30)
-    working_weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="Monday = 0")
-    working_timezone: str = "Europe/London"
-    closed_days: list[date] = Field(default=[], description="Bank holidays: no working time")
     # Callback targets per channel (`2h`, `90m`, `1d`); per-PCN overrides: {"U00123": {"telephone": "1h"}}.
     callback_targets: dict[Channel, str] = Field(
         default={
@@ -42,19 +43,17 @@ class TriageSettings(ServiceSettings):
         self.callback_policy()  # fail at start-up, not at the first call
         return self
 
-    def callback_policy(self) -> domain.CallbackPolicy:
-        hours = domain.WorkingHours(
-            opens=self.working_hours_opens,
-            closes=self.working_hours_closes,
-            weekdays=frozenset(self.working_weekdays),
-            timezone=ZoneInfo(self.working_timezone),
-            closed_days=frozenset(self.closed_days),
+    def working_hours(self) -> WorkingHours:
+        return WorkingHours(
+            opens=self.working_hours_opens, closes=self.working_hours_closes, calendar=self.working_calendar()
         )
-        return domain.CallbackPolicy(
-            hours=hours,
-            targets={c: domain.CallbackTarget.parse(t) for c, t in self.callback_targets.items()},
+
+    def callback_policy(self) -> CallbackPolicy:
+        return CallbackPolicy(
+            hours=self.working_hours(),
+            targets={c: CallbackTarget.parse(t) for c, t in self.callback_targets.items()},
             pcn_targets={
-                pcn: {c: domain.CallbackTarget.parse(t) for c, t in targets.items()}
+                pcn: {c: CallbackTarget.parse(t) for c, t in targets.items()}
                 for pcn, targets in self.pcn_callback_targets.items()
             },
         )

@@ -16,10 +16,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from mhp.broker import LocalNode, rabbitmq_installed
-from services.triage import domain
+from services.triage.adapters.tables import TriageCall
+from services.triage.adapters.unit_of_work import SqlTriageUnitOfWork
+from services.triage.application.commands import RecordDecision
+from services.triage.application.context import TriageContext
+from services.triage.application.handlers import record_decision
 from services.triage.bootstrap import build_host
-from services.triage.handlers import TriageContext, record_decision
-from services.triage.models import TriageCall
+from services.triage.domain.mhts import DecisionInput
 from services.triage.settings import TriageSettings
 from shared.contracts.codes import TriageCode
 from shared.contracts.routing import binding_key
@@ -64,13 +67,9 @@ async def _stored_calls(host: ServiceHost) -> int:
 async def _decide(host: ServiceHost, calls: list[CallReceived]) -> None:
     ctx = TriageContext(producer="RMH/triage")
     for event in calls:
-        async with host.db.transaction() as session:
-            await record_decision(
-                session,
-                ctx,
-                event.data.call_id,
-                domain.DecisionInput(triage_code=TriageCode.D, clinician="mhp.test"),
-            )
+        decision = DecisionInput(triage_code=TriageCode.D, clinician="mhp.test")
+        async with SqlTriageUnitOfWork.begin(host.db) as uow:
+            await record_decision(RecordDecision(event.data.call_id, decision), uow, ctx)
 
 
 async def _drain(url: str, queue: str) -> list[str]:

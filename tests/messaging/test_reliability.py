@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Field, SQLModel, select
 
+from services.triage.adapters.tables import TriageCall
 from services.triage.bootstrap import build_host
-from services.triage.models import TriageCall
 from services.triage.settings import TriageSettings
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import CallReceived

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from services.triage.adapters.tables import TriageCall, TriageDecision
 from services.triage.bootstrap import TriageHost
-from services.triage.models import TriageCall, TriageDecision
 from shared.contracts.codes import CallerUrgency
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import CallReceived

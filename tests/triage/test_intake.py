@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from services.triage.adapters.tables import TriageCall
 from services.triage.bootstrap import TriageHost
-from services.triage.models import TriageCall
 from shared.contracts.codes import Channel
 from shared.db import Database
 from shared.messaging.consumer import REASON_HEADER

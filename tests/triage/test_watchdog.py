@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from services.triage.adapters.tables import TriageCall
 from services.triage.bootstrap import TriageHost
-from services.triage.models import TriageCall
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import CallReceived
 from shared.messaging.outbox import OutboxMessage

@@ -6,7 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.triage import domain
+from services.triage.domain.deadlines import CallbackPolicy, CallbackTarget, deadline_breached
+from services.triage.domain.intake import Priority, identity_problem, worklist_priority
+from services.triage.domain.mhts import (
+    ContactOutcome,
+    DecisionInput,
+    InvalidDecision,
+    Outcome,
+    triage_outcome,
+)
 from shared.contracts.codes import (
     CallerUrgency,
     Channel,
@@ -16,13 +24,14 @@ from shared.contracts.codes import (
     OutOfScopeReason,
     TriageCode,
 )
+from shared.working_time import LONDON, WorkingCalendar, WorkingHours
 
-HOURS = domain.WorkingHours()
-POLICY = domain.CallbackPolicy()
+HOURS = WorkingHours()
+POLICY = CallbackPolicy()
 
 
 def london(y: int, m: int, d: int, hh: int, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=domain.LONDON)
+    return datetime(y, m, d, hh, mm, tzinfo=LONDON)
 
 
 # --- callback deadlines ---------------------------------------------------------------------------
@@ -58,16 +67,14 @@ def test_working_time_crosses_the_clock_change_in_local_hours() -> None:
 
 
 def test_bank_holiday_is_not_working_time() -> None:
-    hours = domain.WorkingHours(closed_days=frozenset({date(2026, 12, 25)}))
-    policy = domain.CallbackPolicy(hours=hours)
+    hours = WorkingHours(calendar=WorkingCalendar(closed_days=frozenset({date(2026, 12, 25)})))
+    policy = CallbackPolicy(hours=hours)
     due = policy.callback_due("U00123", Channel.TELEPHONE, london(2026, 12, 24, 18))
     assert due == london(2026, 12, 28, 9, 30)  # 25th closed, 26-27 weekend
 
 
 def test_pcn_override_replaces_the_default_target_for_that_pcn_only() -> None:
-    policy = domain.CallbackPolicy(
-        pcn_targets={"U00999": {Channel.TELEPHONE: domain.CallbackTarget.parse("1h")}}
-    )
+    policy = CallbackPolicy(pcn_targets={"U00999": {Channel.TELEPHONE: CallbackTarget.parse("1h")}})
     start = london(2026, 11, 16, 10)
     assert policy.callback_due("U00999", Channel.TELEPHONE, start) == london(2026, 11, 16, 11)
     assert policy.callback_due("U00123", Channel.TELEPHONE, start) == london(2026, 11, 16, 12)
@@ -76,46 +83,46 @@ def test_pcn_override_replaces_the_default_target_for_that_pcn_only() -> None:
 @pytest.mark.parametrize(
     ("text", "target"),
     [
-        ("2h", domain.CallbackTarget(minutes=120)),
-        ("90m", domain.CallbackTarget(minutes=90)),
-        ("1d", domain.CallbackTarget(days=1)),
-        ("1d2h", domain.CallbackTarget(days=1, minutes=120)),
+        ("2h", CallbackTarget(minutes=120)),
+        ("90m", CallbackTarget(minutes=90)),
+        ("1d", CallbackTarget(days=1)),
+        ("1d2h", CallbackTarget(days=1, minutes=120)),
     ],
 )
-def test_callback_target_is_parsed_from_short_text(text: str, target: domain.CallbackTarget) -> None:
-    assert domain.CallbackTarget.parse(text) == target
+def test_callback_target_is_parsed_from_short_text(text: str, target: CallbackTarget) -> None:
+    assert CallbackTarget.parse(text) == target
 
 
 @pytest.mark.parametrize("text", ["", "0h", "2 hours", "-1h", "h"])
 def test_callback_target_that_is_not_a_duration_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="callback target"):
-        domain.CallbackTarget.parse(text)
+        CallbackTarget.parse(text)
 
 
 def test_deadline_is_met_exactly_at_its_limit_and_breached_just_after() -> None:
     due = datetime(2026, 11, 16, 12, tzinfo=UTC)
-    assert not domain.deadline_breached(due, due)
-    assert domain.deadline_breached(due, due + timedelta(microseconds=1))
+    assert not deadline_breached(due, due)
+    assert deadline_breached(due, due + timedelta(microseconds=1))
 
 
 # --- identity at intake ---------------------------------------------------------------------------
 
 
 def test_date_of_birth_after_the_call_is_refused_without_echoing_it() -> None:
-    problem = domain.identity_problem(date(2026, 11, 17), london(2026, 11, 16, 10))
+    problem = identity_problem(date(2026, 11, 17), london(2026, 11, 16, 10))
     assert problem is not None
     assert problem.startswith("data.patient.date_of_birth:")
     assert "2026" not in problem
 
 
 def test_implausibly_old_date_of_birth_is_refused() -> None:
-    problem = domain.identity_problem(date(1890, 1, 1), london(2026, 11, 16, 10))
+    problem = identity_problem(date(1890, 1, 1), london(2026, 11, 16, 10))
     assert problem is not None
     assert "over 125" in problem
 
 
 def test_birth_on_the_day_of_the_call_is_plausible() -> None:
-    assert domain.identity_problem(date(2026, 11, 16), london(2026, 11, 16, 10)) is None
+    assert identity_problem(date(2026, 11, 16), london(2026, 11, 16, 10)) is None
 
 
 # --- worklist priority ----------------------------------------------------------------------------
@@ -133,12 +140,12 @@ def test_birth_on_the_day_of_the_call_is_plausible() -> None:
     ],
 )
 def test_red_flag_terms_put_a_call_first(reason: str) -> None:
-    assert domain.worklist_priority(reason, CallerUrgency.ROUTINE) == domain.PRIORITY_RED_FLAGS
+    assert worklist_priority(reason, CallerUrgency.ROUTINE) == Priority.RED_FLAGS
 
 
 def test_caller_urgency_ranks_above_routine_but_below_red_flags() -> None:
-    assert domain.worklist_priority("low mood", CallerUrgency.URGENT) == domain.PRIORITY_CALLER_URGENT
-    assert domain.worklist_priority("low mood", CallerUrgency.ROUTINE) == domain.PRIORITY_ROUTINE
+    assert worklist_priority("low mood", CallerUrgency.URGENT) == Priority.CALLER_URGENT
+    assert worklist_priority("low mood", CallerUrgency.ROUTINE) == Priority.ROUTINE
 
 
 # --- decisions ------------------------------------------------------------------------------------
@@ -147,8 +154,8 @@ CALLED = london(2026, 11, 16, 10)
 DECIDED = datetime(2026, 11, 16, 11, tzinfo=UTC)
 
 
-def _outcome(decision: domain.DecisionInput, *, born: date = date(1985, 6, 1)) -> domain.Outcome:
-    return domain.triage_outcome(decision, date_of_birth=born, called_at=CALLED, decided_at=DECIDED)
+def _outcome(decision: DecisionInput, *, born: date = date(1985, 6, 1)) -> Outcome:
+    return triage_outcome(decision, date_of_birth=born, called_at=CALLED, decided_at=DECIDED)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +170,7 @@ def _outcome(decision: domain.DecisionInput, *, born: date = date(1985, 6, 1)) -
 def test_age_on_the_day_of_the_call_decides_scope_17_and_66_out_18_and_65_in(
     born: date, reason: OutOfScopeReason | None
 ) -> None:
-    outcome = _outcome(domain.DecisionInput(TriageCode.D, "mhp.1"), born=born)
+    outcome = _outcome(DecisionInput(TriageCode.D, "mhp.1"), born=born)
     assert outcome.out_of_scope_reason is reason
     expected = Disposition.APPOINTMENT if reason is None else Disposition.OUT_OF_SCOPE
     assert outcome.disposition is expected
@@ -179,7 +186,7 @@ def test_age_on_the_day_of_the_call_decides_scope_17_and_66_out_18_and_65_in(
 def test_codes_a_and_b_escalate_even_when_an_appointment_is_asked_for(
     code: TriageCode, target: EscalationTarget, respond_by: datetime
 ) -> None:
-    outcome = _outcome(domain.DecisionInput(code, "mhp.1", disposition=Disposition.APPOINTMENT))
+    outcome = _outcome(DecisionInput(code, "mhp.1", disposition=Disposition.APPOINTMENT))
     assert outcome.disposition is Disposition.ESCALATE
     assert outcome.escalate_to is target
     assert outcome.appointment_minutes is None
@@ -190,7 +197,7 @@ def test_codes_a_and_b_escalate_even_when_an_appointment_is_asked_for(
 
 
 def test_code_a_escalates_for_a_child_too() -> None:
-    outcome = _outcome(domain.DecisionInput(TriageCode.A, "mhp.1"), born=date(2012, 1, 1))
+    outcome = _outcome(DecisionInput(TriageCode.A, "mhp.1"), born=date(2012, 1, 1))
     assert outcome.escalate_to is EscalationTarget.EMERGENCY_SERVICES
 
 
@@ -205,39 +212,39 @@ def test_code_a_escalates_for_a_child_too() -> None:
 def test_appointment_codes_take_their_deadline_from_the_uk_mhts_table(
     code: TriageCode, hours: int, disposition: Disposition
 ) -> None:
-    outcome = _outcome(domain.DecisionInput(code, "mhp.1"))
+    outcome = _outcome(DecisionInput(code, "mhp.1"))
     assert outcome.disposition is disposition
     assert outcome.respond_by == DECIDED + timedelta(hours=hours)
     assert outcome.appointment_minutes == 30
 
 
 def test_complex_patient_gets_a_sixty_minute_appointment() -> None:
-    outcome = _outcome(domain.DecisionInput(TriageCode.D, "mhp.1", complex_needs=True))
+    outcome = _outcome(DecisionInput(TriageCode.D, "mhp.1", complex_needs=True))
     assert outcome.appointment_minutes == 60
 
 
 def test_low_level_need_is_redirected_to_talking_therapies_self_referral() -> None:
-    outcome = _outcome(domain.DecisionInput(TriageCode.E, "mhp.1", low_level_need=True))
+    outcome = _outcome(DecisionInput(TriageCode.E, "mhp.1", low_level_need=True))
     assert outcome.disposition is Disposition.OUT_OF_SCOPE
     assert outcome.out_of_scope_reason is OutOfScopeReason.LOW_LEVEL_NEED
     assert outcome.destination is Destination.TALKING_THERAPIES
-    assert outcome.contact_outcome is domain.ContactOutcome.NON_URGENT_REFERRAL_NHS
+    assert outcome.contact_outcome is ContactOutcome.NON_URGENT_REFERRAL_NHS
 
 
 @pytest.mark.parametrize(
     ("decision", "field"),
     [
-        (domain.DecisionInput(TriageCode.F, "m", disposition=Disposition.APPOINTMENT), "disposition"),
-        (domain.DecisionInput(TriageCode.G, "m", disposition=Disposition.ESCALATE), "disposition"),
-        (domain.DecisionInput(TriageCode.C, "m", disposition=Disposition.SIGNPOST), "disposition"),
-        (domain.DecisionInput(TriageCode.D, "m", disposition=Disposition.OUT_OF_SCOPE), "disposition"),
-        (domain.DecisionInput(TriageCode.C, "m", low_level_need=True), "low_level_need"),
+        (DecisionInput(TriageCode.F, "m", disposition=Disposition.APPOINTMENT), "disposition"),
+        (DecisionInput(TriageCode.G, "m", disposition=Disposition.ESCALATE), "disposition"),
+        (DecisionInput(TriageCode.C, "m", disposition=Disposition.SIGNPOST), "disposition"),
+        (DecisionInput(TriageCode.D, "m", disposition=Disposition.OUT_OF_SCOPE), "disposition"),
+        (DecisionInput(TriageCode.C, "m", low_level_need=True), "low_level_need"),
     ],
 )
 def test_decision_that_contradicts_its_code_is_refused_naming_the_field(
-    decision: domain.DecisionInput, field: str
+    decision: DecisionInput, field: str
 ) -> None:
-    with pytest.raises(domain.InvalidDecision) as refused:
+    with pytest.raises(InvalidDecision) as refused:
         _outcome(decision)
     assert refused.value.field == field
     assert decision.triage_code.value in refused.value.message or "out_of_scope" in refused.value.message
@@ -254,7 +261,7 @@ def test_decision_that_contradicts_its_code_is_refused_naming_the_field(
 def test_f_and_g_have_no_deadline_and_no_appointment(
     code: TriageCode, disposition: Disposition, destination: Destination | None
 ) -> None:
-    outcome = _outcome(domain.DecisionInput(code, "mhp.1", disposition=disposition))
+    outcome = _outcome(DecisionInput(code, "mhp.1", disposition=disposition))
     assert outcome.disposition is disposition
     assert outcome.respond_by is None
     assert outcome.appointment_minutes is None

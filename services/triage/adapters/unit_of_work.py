@@ -1,0 +1,27 @@
+"""Triage's unit of work over one database transaction: its repositories and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Self
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.triage.adapters.repositories import SqlCallRepository, SqlDecisionRepository
+from shared.db import Database
+from shared.unit_of_work import SqlUnitOfWork
+
+
+class SqlTriageUnitOfWork(SqlUnitOfWork):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.calls = SqlCallRepository(session)
+        self.decisions = SqlDecisionRepository(session)
+
+    @classmethod
+    @asynccontextmanager
+    async def read(cls, db: Database) -> AsyncIterator[Self]:
+        """For queries: a read-only session, nothing committed."""
+        async with db.read() as session:
+            yield cls(session)

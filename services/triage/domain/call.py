@@ -1,0 +1,205 @@
+"""The call aggregate: a request for help on the worklist, the MHP's decisions on it, its escalation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from services.triage.domain.deadlines import CallbackPolicy, deadline_breached
+from services.triage.domain.intake import Priority, check_identity, has_red_flags, worklist_priority
+from services.triage.domain.mhts import (
+    ContactOutcome,
+    DecisionInput,
+    Outcome,
+    RiskFormulation,
+    triage_outcome,
+)
+from shared.contracts.codes import (
+    CallerUrgency,
+    Channel,
+    Destination,
+    Disposition,
+    Modality,
+    OutOfScopeReason,
+    TriageCode,
+)
+from shared.errors import RuleViolation
+
+
+class CallStatus(StrEnum):
+    AWAITING_TRIAGE = "awaiting_triage"
+    TRIAGED = "triaged"
+
+
+class CallNotFound(RuleViolation):
+    def __init__(self, call_id: uuid.UUID) -> None:
+        super().__init__(f"no call {call_id} has been received by triage; check the call_id on the worklist")
+        self.call_id = call_id
+
+
+class CallIdReused(RuleViolation):
+    """A practice system sent another patient under a call id already on the worklist."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "data.call_id: already used for a different patient; the practice system must send "
+            "a new request with a new call_id"
+        )
+
+
+@dataclass
+class Decision:
+    """One MHP decision on a call. Every decision is kept: a re-triage supersedes, never deletes."""
+
+    decision_id: uuid.UUID
+    call_id: uuid.UUID
+    event_id: uuid.UUID
+    triage_code: TriageCode
+    disposition: Disposition
+    respond_by: datetime | None
+    modality: Modality | None
+    appointment_minutes: int | None
+    out_of_scope_reason: OutOfScopeReason | None
+    destination: Destination | None
+    contact_outcome: ContactOutcome | None
+    complex_needs: bool
+    clinician: str
+    decided_at: datetime
+    risk: RiskFormulation | None = None
+    supersedes: uuid.UUID | None = None
+    superseded_by: uuid.UUID | None = None
+    escalation_event_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What recording a decision did: the call's decision now, and the one it superseded if any."""
+
+    decision: Decision
+    outcome: Outcome
+    superseded: Decision | None = None
+
+
+@dataclass
+class Call:
+    call_id: uuid.UUID
+    correlation_id: uuid.UUID
+    received_event_id: uuid.UUID
+    pcn_code: str
+    practice_ods: str
+    channel: Channel
+    caller_urgency: CallerUrgency
+    reason: str
+    nhs_number: str
+    date_of_birth: date
+    received_at: datetime
+    callback_due_at: datetime
+    red_flags: bool = False
+    priority: Priority = Priority.ROUTINE
+    status: CallStatus = CallStatus.AWAITING_TRIAGE
+    latest_decision_id: uuid.UUID | None = None
+    # Set once, together with the duty-GP case.escalated, so it never fires twice.
+    escalated_at: datetime | None = None
+    escalation_event_id: uuid.UUID | None = None
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        call_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        received_event_id: uuid.UUID,
+        pcn_code: str,
+        practice_ods: str,
+        channel: Channel,
+        caller_urgency: CallerUrgency,
+        reason: str,
+        nhs_number: str,
+        date_of_birth: date,
+        received_at: datetime,
+        callbacks: CallbackPolicy,
+    ) -> Call:
+        """A new call on the worklist with its priority and callback deadline (or ImplausibleIdentity)."""
+        check_identity(date_of_birth, received_at)
+        return cls(
+            call_id=call_id,
+            correlation_id=correlation_id,
+            received_event_id=received_event_id,
+            pcn_code=pcn_code,
+            practice_ods=practice_ods,
+            channel=channel,
+            caller_urgency=caller_urgency,
+            reason=reason,
+            nhs_number=nhs_number,
+            date_of_birth=date_of_birth,
+            received_at=received_at,
+            callback_due_at=callbacks.callback_due(pcn_code, channel, received_at),
+            red_flags=has_red_flags(reason),
+            priority=worklist_priority(reason, caller_urgency),
+        )
+
+    def check_resent(self, nhs_number: str, date_of_birth: date) -> None:
+        """The same call sent again under a new event id is one call; another patient under its id is not."""
+        if (self.nhs_number, self.date_of_birth) != (nhs_number, date_of_birth):
+            raise CallIdReused()
+
+    # --- decisions ---------------------------------------------------------------------------------
+
+    def decide(self, decision: DecisionInput, *, current: Decision | None, decided_at: datetime) -> Decided:
+        """Record the MHP's decision; it supersedes `current`, the call's decision until now.
+
+        Raises InvalidDecision (before anything changes) when the decision contradicts itself.
+        """
+        if (current.decision_id if current else None) != self.latest_decision_id:
+            raise RuleViolation("decision: the call's current decision was not given; reload the call")
+        outcome = triage_outcome(
+            decision, date_of_birth=self.date_of_birth, called_at=self.received_at, decided_at=decided_at
+        )
+        recorded = Decision(
+            decision_id=uuid.uuid4(),
+            call_id=self.call_id,
+            event_id=uuid.uuid4(),
+            triage_code=decision.triage_code,
+            disposition=outcome.disposition,
+            respond_by=outcome.respond_by,
+            modality=outcome.modality,
+            appointment_minutes=outcome.appointment_minutes,
+            out_of_scope_reason=outcome.out_of_scope_reason,
+            destination=outcome.destination,
+            contact_outcome=outcome.contact_outcome,
+            complex_needs=decision.complex_needs,
+            clinician=decision.clinician,
+            decided_at=decided_at,
+            risk=decision.risk,
+            supersedes=current.decision_id if current else None,
+            escalation_event_id=uuid.uuid4() if outcome.escalate_to is not None else None,
+        )
+        if current is not None:
+            current.superseded_by = recorded.decision_id
+        self.status = CallStatus.TRIAGED
+        self.latest_decision_id = recorded.decision_id
+        return Decided(recorded, outcome, superseded=current)
+
+    # --- callback deadline -------------------------------------------------------------------------
+
+    def deadline_breached(self, now: datetime) -> bool:
+        return deadline_breached(self.callback_due_at, now)
+
+    def waiting_minutes(self, now: datetime) -> int:
+        return max(0, (now - self.received_at) // timedelta(minutes=1))
+
+    def needs_deadline_escalation(self, now: datetime) -> bool:
+        """Still untriaged past its callback deadline and not yet escalated to the duty GP."""
+        return (
+            self.status is CallStatus.AWAITING_TRIAGE
+            and self.escalated_at is None
+            and self.deadline_breached(now)
+        )
+
+    def mark_escalated(self, now: datetime, event_id: uuid.UUID) -> None:
+        if not self.needs_deadline_escalation(now):
+            raise RuleViolation("call: only an untriaged call past its deadline is escalated, once")
+        self.escalated_at = now
+        self.escalation_event_id = event_id
