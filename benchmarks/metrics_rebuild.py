@@ -5,7 +5,7 @@
 
 The archive is filled with synthetic redacted journeys (call received, triaged, booked, attended or DNA,
 follow-ups, referrals, signposts, escalations, sessions) written straight into the archive table; the
-timed part is `services.metrics.handlers.rebuild`: read every archived event in order, fold it into its
+timed part is `services.metrics.cli.rebuild`: read every archived event in order, fold it into its
 fact, delete the old projections and bulk-insert the new ones, in one transaction.
 With --live N, N events of generated journeys are queued on a real broker first, then a metrics
 ServiceHost is started and timed until it has archived and projected all of them (one transaction per
@@ -29,9 +29,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from services.metrics.adapters.tables import PROJECTIONS, ArchivedEventRow
 from services.metrics.bootstrap import MIGRATIONS, build_database
-from services.metrics.handlers import rebuild
-from services.metrics.models import PROJECTIONS, ArchivedEventRow
+from services.metrics.cli import rebuild
 from services.metrics.settings import MetricsSettings
 from shared.migrations import prepare_schema
 
@@ -172,7 +172,7 @@ async def measure_live(url: str, count: int, database_url: str) -> None:
     import aio_pika
 
     from services.metrics.bootstrap import build_host
-    from services.metrics.handlers import archive_size
+    from services.metrics.cli import archive_size
     from shared.contracts.routing import EXCHANGE
     from shared.messaging.topology import declare_topology
     from tests.metrics import journeys as gen

@@ -1,4 +1,4 @@
-"""Composition root for metrics: database, the one all-events subscription, HTTP API and host."""
+"""Composition root for metrics: database, context, the one all-events subscription, HTTP API and host."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from services.metrics.api import build_router
-from services.metrics.handlers import MetricsContext, make_handler
-from services.metrics.models import TABLES
+from services.metrics.adapters.live_feed import LiveFeed
+from services.metrics.adapters.tables import TABLES
+from services.metrics.application.context import MetricsContext
+from services.metrics.entrypoints.amqp import subscriptions
+from services.metrics.entrypoints.http import build_router
+from services.metrics.entrypoints.pages import build_pages
 from services.metrics.settings import MetricsSettings
-from shared.contracts.v1 import ALL_V1
 from shared.db import Database, utcnow
-from shared.messaging.consumer import Subscription
 from shared.service import MESSAGING_TABLES, ServiceHost
 
 SERVICE = "metrics"
@@ -28,15 +29,15 @@ def build_host(
 ) -> ServiceHost:
     settings = settings or MetricsSettings()
     db = build_database(settings)
-    ctx = MetricsContext(clock=clock)
+    feed = LiveFeed()
+    ctx = MetricsContext(clock=clock, feed=feed)
     return ServiceHost(
         name=SERVICE,
         migrations=MIGRATIONS,
         settings=settings,
         db=db,
-        # One queue bound to every v1 event: projections see each event once, in one inbox.
-        subscriptions=[Subscription("on_event", ALL_V1, make_handler(ctx))],
-        routers=[build_router(db, ctx)],
+        subscriptions=subscriptions(ctx),
+        routers=[build_router(db, ctx, feed), build_pages(db, ctx)],
         title="MHP metrics service",
         description="Monthly PCN returns, the trust view across PCNs and the live dashboard.",
     )

@@ -11,15 +11,33 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from services.metrics.api import MONTH_PATTERN, ReportFormat, report_csv
+from services.metrics.adapters.live_feed import LiveFeed
+from services.metrics.adapters.unit_of_work import SqlMetricsUnitOfWork
+from services.metrics.application import queries
+from services.metrics.application.commands import ProgressCallback, RebuildProjections
+from services.metrics.application.context import MetricsContext
+from services.metrics.application.handlers.rebuild import rebuild_projections
 from services.metrics.bootstrap import MIGRATIONS, build_database
-from services.metrics.handlers import UnknownPcn, archive_size, monthly_report, rebuild
+from services.metrics.domain.calendar import InvalidMonth, check_month
+from services.metrics.entrypoints.params import ReportFormat, report_csv
 from services.metrics.settings import MetricsSettings
-from shared.db import utcnow
+from shared.db import Database, utcnow
 from shared.migrations import prepare_schema
 
 app = typer.Typer(help="Metrics operator commands.", no_args_is_help=True)
 console = Console(stderr=True)
+
+
+async def rebuild(db: Database, *, progress: ProgressCallback | None = None, chunk: int = 20_000) -> int:
+    """Replay the archive into fresh projections in one unit of work; returns the events replayed."""
+    ctx = MetricsContext(clock=utcnow, feed=LiveFeed())
+    async with SqlMetricsUnitOfWork.begin(db) as uow:
+        return await rebuild_projections(RebuildProjections(chunk=chunk, progress=progress), uow, ctx)
+
+
+async def archive_size(db: Database) -> int:
+    async with SqlMetricsUnitOfWork.read(db) as uow:
+        return await queries.archive_size(uow)
 
 
 @app.command("rebuild")
@@ -54,14 +72,14 @@ def report(
     format: Annotated[ReportFormat, typer.Option(help="json or csv")] = ReportFormat.JSON,
 ) -> None:
     """Print the monthly PCN return, read straight from the metrics database (METRICS_DATABASE_URL)."""
-    import re
-
-    if not re.fullmatch(MONTH_PATTERN, month):
-        console.print("[red]--month must be YYYY-MM, e.g. 2026-10[/red]")
-        raise typer.Exit(2)
+    try:
+        check_month(month, utcnow())
+    except InvalidMonth as exc:
+        console.print(f"[red]--month: {exc.reason.removeprefix('month: ')}[/red]")
+        raise typer.Exit(2) from None
     try:
         result = asyncio.run(_report(MetricsSettings(), pcn, month))
-    except UnknownPcn:
+    except queries.UnknownPcn:
         console.print(f"[red]no events have been received for PCN {pcn}; check the PCN code[/red]")
         raise typer.Exit(1) from None
     if format is ReportFormat.CSV:
@@ -74,6 +92,7 @@ async def _report(settings: MetricsSettings, pcn: str, month: str) -> dict[str, 
     db = build_database(settings)
     try:
         await prepare_schema(db, MIGRATIONS)
-        return await monthly_report(db, pcn, month, utcnow())
+        async with SqlMetricsUnitOfWork.read(db) as uow:
+            return await queries.monthly_report(uow, pcn, month, utcnow())
     finally:
         await db.dispose()

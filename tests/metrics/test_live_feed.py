@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.metrics.handlers import archive_size
+from services.metrics.cli import archive_size
 from shared.contracts.codes import EscalationReason, EscalationTarget
 from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
 from tests.metrics import journeys as gen

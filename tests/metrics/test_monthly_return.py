@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import delete, inspect, text
 
+from services.metrics.adapters.tables import PROJECTIONS
 from services.metrics.bootstrap import build_host
-from services.metrics.handlers import archive_size
-from services.metrics.models import PROJECTIONS
+from services.metrics.cli import archive_size
 from services.metrics.settings import MetricsSettings
 from shared.contracts.v1 import ALL_V1
 from shared.service import ServiceHost

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from services.metrics.domain.kinds import FactKind
 from shared.db import UtcDateTime
 
 
@@ -127,15 +128,15 @@ class SignpostRow(SQLModel, table=True):
     out_of_scope_reason: str | None = None
 
 
-PROJECTIONS: dict[str, type[SQLModel]] = {
-    "call": CallRow,
-    "appointment": AppointmentRow,
-    "session": SessionRow,
-    "escalation": EscalationRow,
-    "referral": ReferralRow,
-    "signpost": SignpostRow,
+PROJECTIONS: dict[FactKind, type[SQLModel]] = {
+    FactKind.CALL: CallRow,
+    FactKind.APPOINTMENT: AppointmentRow,
+    FactKind.SESSION: SessionRow,
+    FactKind.ESCALATION: EscalationRow,
+    FactKind.REFERRAL: ReferralRow,
+    FactKind.SIGNPOST: SignpostRow,
 }
-"""Projection table per fact kind (domain.ENTITY_OF names the kinds)."""
+"""Projection table per fact kind; each table's columns are its fact's fields (`domain.facts`)."""
 
 TABLES = (
     ArchivedEventRow.__table__,  # type: ignore[attr-defined]

@@ -5,13 +5,19 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from services.metrics import domain
-from services.metrics.handlers import archived
+from services.metrics.application.handlers.archive import archived
+from services.metrics.domain.calendar import month_bounds, month_of
+from services.metrics.domain.events import ArchivedEvent
+from services.metrics.domain.facts import AppointmentFact, CallFact, Fact, Facts
+from services.metrics.domain.figures import figures
+from services.metrics.domain.folding import apply
+from services.metrics.domain.outliers import outliers
+from services.metrics.domain.privacy import redact
 from tests.support.factories import call_received
 
 
-def _event(event_type: str, data: dict[str, object], at: datetime) -> domain.ArchivedEvent:
-    return domain.ArchivedEvent(uuid.uuid4(), event_type, at, uuid.uuid4(), "U00123", "Y01234", data)
+def _event(event_type: str, data: dict[str, object], at: datetime) -> ArchivedEvent:
+    return ArchivedEvent(uuid.uuid4(), event_type, at, uuid.uuid4(), "U00123", "Y01234", data)
 
 
 def test_archived_call_keeps_an_age_band_and_drops_identity_and_free_text() -> None:
@@ -23,18 +29,16 @@ def test_archived_call_keeps_an_age_band_and_drops_identity_and_free_text() -> N
 
 
 def test_redaction_drops_fields_not_on_the_allow_list() -> None:
-    redacted = domain.redact(
-        "referral.declined", {"referral_id": "x", "reason": "free text"}, datetime.now(UTC)
-    )
+    redacted = redact("referral.declined", {"referral_id": "x", "reason": "free text"}, datetime.now(UTC))
     assert redacted == {"referral_id": "x"}
 
 
 def test_month_follows_europe_london_local_dates_across_the_clock_change() -> None:
     # 23:30 UTC on 30 September is 00:30 BST on 1 October; 00:30 UTC on 1 November is GMT, still 1 November.
-    assert domain.month_of(datetime(2026, 9, 30, 23, 30, tzinfo=UTC)) == "2026-10"
-    assert domain.month_of(datetime(2026, 10, 31, 23, 59, tzinfo=UTC)) == "2026-10"
-    assert domain.month_of(datetime(2026, 11, 1, 0, 0, tzinfo=UTC)) == "2026-11"
-    assert domain.month_bounds("2026-10") == (
+    assert month_of(datetime(2026, 9, 30, 23, 30, tzinfo=UTC)) == "2026-10"
+    assert month_of(datetime(2026, 10, 31, 23, 59, tzinfo=UTC)) == "2026-10"
+    assert month_of(datetime(2026, 11, 1, 0, 0, tzinfo=UTC)) == "2026-11"
+    assert month_bounds("2026-10") == (
         datetime(2026, 9, 30, 23, 0, tzinfo=UTC),
         datetime(2026, 11, 1, 0, 0, tzinfo=UTC),
     )
@@ -56,14 +60,14 @@ def test_appointment_fact_is_the_same_whatever_order_its_events_arrive_in() -> N
     )
     dna = _event("appointment.dna", {"appointment_id": appt, "attendance": "did_not_attend"}, t)
     follow = _event("dna.followed_up", {"appointment_id": appt, "outcome": "rebooked"}, t)
-    forward: domain.Fact | None = None
-    backward: domain.Fact | None = None
+    forward: Fact | None = None
+    backward: Fact | None = None
     for e in (booked, dna, follow):
-        forward = domain.apply(forward, e)
+        forward = apply(forward, e)
     for e in (follow, dna, booked):
-        backward = domain.apply(backward, e)
+        backward = apply(backward, e)
     assert forward == backward
-    assert isinstance(forward, domain.AppointmentFact)
+    assert isinstance(forward, AppointmentFact)
     assert (forward.outcome, forward.dna_follow_up, forward.minutes) == ("dna", "rebooked", 30)
 
 
@@ -76,16 +80,16 @@ def test_a_retriage_replaces_the_code_but_the_first_triage_times_the_response() 
     second = _event(
         "call.triaged", {"call_id": call, "triage_code": "C", "disposition": "urgent_appointment"}, second_at
     )
-    fact = domain.apply(domain.apply(None, second), first)
-    assert isinstance(fact, domain.CallFact)
+    fact = apply(apply(None, second), first)
+    assert isinstance(fact, CallFact)
     assert (fact.triage_code, fact.first_triaged_at, fact.triaged_at) == ("C", first_at, second_at)
 
 
 def test_dna_rate_excludes_cancellations() -> None:
     t = datetime(2026, 10, 10, 9, tzinfo=UTC)
 
-    def appt(outcome: str | None, cancelled: bool = False) -> domain.AppointmentFact:
-        return domain.AppointmentFact(
+    def appt(outcome: str | None, cancelled: bool = False) -> AppointmentFact:
+        return AppointmentFact(
             uuid.uuid4(),
             "U00123",
             "Y01234",
@@ -95,9 +99,9 @@ def test_dna_rate_excludes_cancellations() -> None:
             cancelled_at=t if cancelled else None,
         )
 
-    facts = domain.Facts(appointments=[appt("attended"), appt("attended"), appt("attended"), appt("dna")])
+    facts = Facts(appointments=[appt("attended"), appt("attended"), appt("attended"), appt("dna")])
     facts.appointments += [appt(None, cancelled=True) for _ in range(5)]
-    attendance = domain.figures(facts, "2026-10", t)["attendance"]
+    attendance = figures(facts, "2026-10", t)["attendance"]
     assert (attendance["due"], attendance["dna"], attendance["dna_rate"]) == (4, 1, 0.25)
 
 
@@ -105,10 +109,10 @@ def test_outliers_name_the_rule_that_flags_a_pcn() -> None:
     rates: dict[str, float | None] = {f"U0000{i}": 0.10 + i * 0.005 for i in range(6)}
     rates["U00009"] = 0.60
     rates["U00008"] = None
-    flags = domain.outliers(rates)
+    flags = outliers(rates)
     assert flags["U00009"] == ["2sd_high", "iqr_high"]
     assert all(flags[p] == [] for p in rates if p != "U00009")
 
 
 def test_outliers_flag_nothing_with_fewer_than_three_pcns() -> None:
-    assert domain.outliers({"U00001": 0.1, "U00002": 0.9}) == {"U00001": [], "U00002": []}
+    assert outliers({"U00001": 0.1, "U00002": 0.9}) == {"U00001": [], "U00002": []}

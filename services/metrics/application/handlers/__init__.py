@@ -1,0 +1,1 @@
+"""One handler per command: `async def verb(cmd, uow, ctx) -> result`."""

@@ -1,0 +1,63 @@
+"""The trust view: every PCN side by side for a month, with its trend and the outlier flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from services.metrics.domain.calendar import previous_months
+from services.metrics.domain.facts import Facts
+from services.metrics.domain.figures import deadline_totals, figures, ratio
+from services.metrics.domain.monthly_return import TIMEZONE
+from services.metrics.domain.outliers import FLAG_RULES, outliers
+
+HISTORY_MONTHS = 6
+FLAGGED_METRICS = ("dna_rate", "deadline_met_rate")
+
+
+def trend_point(facts: Facts, month: str, as_of: datetime) -> dict[str, Any]:
+    """One PCN's headline figures for one month."""
+    figs = figures(facts, month, as_of)
+    within, breached = deadline_totals(figs["response_times"])
+    return {
+        "month": month,
+        "dna_rate": figs["attendance"]["dna_rate"],
+        "deadline_met_rate": ratio(within, within + breached),
+        "bookable_minutes": figs["capacity"]["bookable_minutes"],
+        "booked_minutes": figs["capacity"]["booked_minutes"],
+        "attended_minutes": figs["capacity"]["attended_minutes"],
+        "utilisation": figs["capacity"]["utilisation"],
+        "initial_assessments": figs["initial_assessments"]["total"],
+        "escalations": sum(figs["escalations"].values()),
+        "response_times": figs["response_times"],
+    }
+
+
+def _without_response_times(point: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in point.items() if k != "response_times"}
+
+
+def trust_view(
+    by_pcn: Mapping[str, Facts], month: str, as_of: datetime, history: int = HISTORY_MONTHS
+) -> dict[str, Any]:
+    """Every PCN side by side for `month`, outliers flagged, with `history` months of trend per PCN."""
+    months = previous_months(month, history)
+    trends = {pcn: [trend_point(facts, m, as_of) for m in months] for pcn, facts in by_pcn.items()}
+    rows = {pcn: trend[-1] for pcn, trend in trends.items()}
+    flags = {metric: outliers({p: r[metric] for p, r in rows.items()}) for metric in FLAGGED_METRICS}
+    return {
+        "month": month,
+        "timezone": TIMEZONE,
+        "months": months,
+        "pcns": {
+            pcn: {
+                **_without_response_times(row),
+                "flags": {metric: flags[metric][pcn] for metric in flags},
+            }
+            for pcn, row in rows.items()
+        },
+        "response_times": {pcn: row["response_times"] for pcn, row in rows.items()},
+        "trends": {pcn: [_without_response_times(t) for t in ts] for pcn, ts in trends.items()},
+        "flag_rules": FLAG_RULES,
+    }

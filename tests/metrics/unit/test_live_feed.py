@@ -1,0 +1,95 @@
+"""The live feed: which events become alerts, and the in-process fan-out to open streams."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.metrics.adapters.live_feed import LiveFeed
+from services.metrics.domain.facts import EscalationFact
+from services.metrics.domain.kinds import AlertKind, EventType
+from services.metrics.domain.live_feed import alert_from_escalation, feed_item
+from tests.metrics.unit.builders import archived_event, iso
+
+T = datetime(2026, 10, 5, 9, tzinfo=UTC)
+
+
+def _escalation(reason: str) -> dict[str, str]:
+    return {"escalation_id": str(uuid.uuid4()), "reason": reason, "target": "duty_gp"}
+
+
+def test_an_escalation_is_an_alert_and_a_deadline_reason_a_breach() -> None:
+    risk = feed_item(archived_event(EventType.CASE_ESCALATED, _escalation("risk"), T))
+    breach = feed_item(archived_event(EventType.CASE_ESCALATED, _escalation("triage_deadline_breach"), T))
+    assert risk is not None
+    assert breach is not None
+    assert (risk["kind"], risk["reason"], risk["target"]) == (AlertKind.ESCALATION, "risk", "duty_gp")
+    assert breach["kind"] == AlertKind.DEADLINE_BREACH
+    assert set(risk) == {
+        "event_id",
+        "event_type",
+        "pcn_code",
+        "practice_ods",
+        "occurred_at",
+        "kind",
+        "reason",
+        "target",
+    }
+
+
+def test_waitlisting_puts_a_deadline_at_risk() -> None:
+    item = feed_item(
+        archived_event(EventType.APPOINTMENT_WAITLISTED, {"call_id": "c", "respond_by": iso(T)}, T)
+    )
+    assert item is not None
+    assert (item["kind"], item["reason"]) == (AlertKind.DEADLINE_AT_RISK, "no_slot_inside_deadline")
+
+
+def test_a_booking_after_its_deadline_is_a_breach_and_one_inside_it_is_not() -> None:
+    def booked(starts: datetime) -> dict[str, str]:
+        return {"appointment_id": "a", "starts_at": iso(starts), "respond_by": iso(T)}
+
+    late = feed_item(archived_event(EventType.APPOINTMENT_BOOKED, booked(T + timedelta(minutes=1)), T))
+    assert late is not None
+    assert late["reason"] == "booked_after_deadline"
+    assert feed_item(archived_event(EventType.APPOINTMENT_BOOKED, booked(T), T)) is None
+    assert feed_item(archived_event(EventType.APPOINTMENT_BOOKED, {"starts_at": iso(T)}, T)) is None
+
+
+def test_other_events_are_not_alerts() -> None:
+    assert feed_item(archived_event(EventType.REFERRAL_MADE, {"referral_id": "r"}, T)) is None
+
+
+def test_a_stored_escalation_lists_like_a_live_one() -> None:
+    fact = EscalationFact(uuid.uuid4(), "U00123", "Y01234", T, "appointment_deadline_at_risk", "gp")
+    assert alert_from_escalation(fact)["kind"] == AlertKind.DEADLINE_BREACH
+
+
+def _item(n: int) -> dict[str, object]:
+    return {"event_id": f"e{n}"}
+
+
+async def test_the_feed_hands_each_alert_to_every_open_stream() -> None:
+    feed = LiveFeed()
+    async with feed.subscribe() as first, feed.subscribe() as second:
+        feed.publish(_item(1))
+        assert first.get_nowait() == second.get_nowait() == _item(1)
+    feed.publish(_item(2))  # nobody listening: kept for reconnects only
+    assert [i["event_id"] for i in feed.recent] == ["e1", "e2"]
+
+
+async def test_a_stalled_stream_does_not_hold_up_the_others() -> None:
+    feed = LiveFeed()
+    async with feed.subscribe() as stalled:
+        for n in range(stalled.maxsize + 5):
+            feed.publish(_item(n))
+        assert stalled.qsize() == stalled.maxsize
+
+
+def test_a_reconnecting_browser_gets_what_came_after_its_last_event() -> None:
+    feed = LiveFeed(keep=3)
+    for n in range(5):
+        feed.publish(_item(n))
+    assert feed.since("e2") == [_item(3), _item(4)]
+    assert feed.since("e0") == []  # forgotten: the page lists recent alerts from the store instead
+    assert feed.since(None) == []
