@@ -61,7 +61,7 @@ _NHS_NUMBER_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 REDACTED = "[redacted-nhs-number]"
 
 
-def _redact_text(text: str) -> str:
+def redact_text(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group())
         return REDACTED if nhs_number_is_valid(digits) else match.group()
@@ -82,7 +82,7 @@ def redact_nhs_numbers(
     """
     for key, value in event_dict.items():
         if isinstance(value, str):
-            event_dict[key] = _redact_text(value)
+            event_dict[key] = redact_text(value)
         elif _is_ten_digit_int(value) and nhs_number_is_valid(str(value)):
             event_dict[key] = REDACTED
     return event_dict

@@ -24,6 +24,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import Table
 
 from shared.db import Database
+from shared.http.errors import BodySizeLimit, install_error_handlers
+from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord, purge_idempotency_keys
 from shared.logging import get_logger
 from shared.messaging.consumer import MessageProcessor, Subscription, register_subscriptions
 from shared.messaging.inbox import InboxRecord
@@ -44,7 +46,12 @@ OLDEST_IN_FLIGHT = Gauge(
     ["queue"],
 )
 
-MESSAGING_TABLES: tuple[Table, ...] = (OutboxMessage.__table__, InboxRecord.__table__)  # type: ignore[attr-defined]
+MESSAGING_TABLES: tuple[Table, ...] = (
+    OutboxMessage.__table__,  # type: ignore[attr-defined]
+    InboxRecord.__table__,  # type: ignore[attr-defined]
+    IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+)
+"""The spine's tables every service database holds beside its own."""
 
 BackgroundTask = Callable[[], Awaitable[None]]
 
@@ -149,6 +156,7 @@ class ServiceHost:
             async with self.db.transaction() as session:
                 await purge_published(session, older_than=timedelta(days=7))
                 OUTBOX_BACKLOG.set(await pending_count(session))
+            await purge_idempotency_keys(self.db)
             await asyncio.sleep(30)
 
     async def stop(self) -> None:
@@ -226,6 +234,10 @@ class ServiceHost:
 
         app = FastAPI(title=self.title, description=self.description, lifespan=lifespan)
         app.state.host = self
+        # Hostile input (issue 20): errors that never echo input, bounded bodies, idempotent writes.
+        install_error_handlers(app)
+        app.add_middleware(IdempotencyMiddleware, db=self.db)
+        app.add_middleware(BodySizeLimit)  # added last: the outermost, before any body is buffered
 
         @app.get("/health/live", tags=["ops"])
         async def live() -> dict[str, str]:

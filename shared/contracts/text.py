@@ -70,13 +70,14 @@ def check_instant(value: datetime, *, now: datetime | None = None) -> datetime:
     return value
 
 
-def check_date_of_birth(value: date, *, today: date | None = None) -> date:
-    today = today or datetime.now(UTC).date()
-    if value > today:
-        raise ValueError("date of birth must not be in the future")
-    if today.year - value.year > MAX_AGE_YEARS:
-        raise ValueError(f"date of birth gives an age over {MAX_AGE_YEARS}")
-    return value
+def date_of_birth_problem(value: date, on: date) -> str | None:
+    """Why a date of birth cannot be right on the day `on` (the call), naming the rule, never the value."""
+    if value > on:
+        return "data.patient.date_of_birth: is after the date of the call; check the patient's record"
+    years = on.year - value.year - ((on.month, on.day) < (value.month, value.day))
+    if years > MAX_AGE_YEARS:
+        return f"data.patient.date_of_birth: gives an age over {MAX_AGE_YEARS}; check the patient's record"
+    return None
 
 
 def _check_instant(value: datetime) -> datetime:
@@ -92,8 +93,8 @@ IdentifierFreeText = Annotated[str, AfterValidator(_clean), AfterValidator(_iden
 Instant = Annotated[AwareDatetime, BeforeValidator(refuse_numbers), AfterValidator(_check_instant)]
 """A timezone-aware instant in UTC within the sane window (2000 to two years ahead); numbers refused."""
 
-DateOfBirth = Annotated[date, BeforeValidator(refuse_numbers), AfterValidator(check_date_of_birth)]
-"""Not in the future, not more than 125 years ago."""
+DateOfBirth = Annotated[date, BeforeValidator(refuse_numbers)]
+"""A calendar date (numbers refused); `date_of_birth_problem` bounds it against the day of the call."""
 
 ShortText = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 """The reason for a call and other short clinical free text: clean, 1 to 2,000 characters."""

@@ -41,7 +41,8 @@ from shared.contracts.envelope import (
     StaffId,
     UtcDatetime,
 )
-from shared.contracts.text import CleanText, IdentifierFreeText
+from shared.contracts.text import CleanText, IdentifierFreeText, date_of_birth_problem
+from shared.working_time import LONDON
 
 AppointmentMinutes = Literal[30, 60]
 ServiceCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -62,6 +63,16 @@ class CallReceivedData(Contract):
 class CallReceived(Envelope[CallReceivedData]):
     EVENT_TYPE = "call.received"
     event_type: Literal["call.received"] = "call.received"
+
+    @model_validator(mode="after")
+    def _plausible_date_of_birth(self) -> CallReceived:
+        # One rule for every consumer: triage refuses the call, and metrics keeps no impossible age.
+        problem = date_of_birth_problem(
+            self.data.patient.date_of_birth, self.occurred_at.astimezone(LONDON).date()
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 # --- call.triaged ------------------------------------------------------------------------------

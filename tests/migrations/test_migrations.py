@@ -245,19 +245,21 @@ async def test_revision_writes_the_model_changes_and_upgrading_applies_them(
     outbox.append_column(Column("note", String(), nullable=True))
     Table("audit", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime()))
     changed = Database(db.url, [*tables, metadata.tables["audit"]])
+    previous = head_revision(copy)
+    expected = f"{int(previous) + 1:04d}"  # revisions are numbered: the next one after the head
     try:
         path = await autogenerate_revision(changed, copy, "audit table and outbox note")
 
         source = path.read_text()
-        assert path.name == "0002_audit_table_and_outbox_note.py"
-        assert 'down_revision: str | Sequence[str] | None = "0001"' in source
+        assert path.name == f"{expected}_audit_table_and_outbox_note.py"
+        assert f'down_revision: str | Sequence[str] | None = "{previous}"' in source
         assert "from shared.db import UtcDateTime" in source
         assert 'sa.Column("at", UtcDateTime(), nullable=True)' in source
         assert 'batch_op.add_column(sa.Column("note", sa.String(), nullable=True))' in source
 
         await prepare_schema(changed, copy)
 
-        assert await current_revision(changed) == "0002"
+        assert await current_revision(changed) == expected
         assert await check(changed, copy) == []
     finally:
         await changed.dispose()

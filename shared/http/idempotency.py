@@ -1,0 +1,193 @@
+"""Idempotent writes: a state-changing request sent again with the same key gets the first answer.
+
+A client that lost a response (timeout, dropped connection) sends the request again with the same
+`Idempotency-Key` header (the FHIR routes also take BaRS's `X-Request-ID`). The first request's answer
+is stored under the key; a replay returns it with `Idempotent-Replayed: true` and changes nothing.
+
+- The key is claimed *before* the route runs (its own committed row), so two concurrent sends of one
+  request cannot both run: the second gets 409 while the first is in progress.
+- A key reused for a different request (method, path, query or body differ) is refused with 422.
+- A 5xx answer is not stored and the claim is released, so the client may retry; any other answer is.
+- If the process dies after the route committed but before the answer was stored, the claim stays in
+  progress: replays get 409 and the client reads the resource, never a second effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, col, select
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import Database, UtcDateTime, utcnow
+
+KEY_HEADERS = (b"idempotency-key",)
+FHIR_KEY_HEADERS = (b"idempotency-key", b"x-request-id")
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+KEEP_FOR = timedelta(hours=24)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "http_idempotency"
+
+    key: str = Field(primary_key=True, max_length=128)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    """None while the first request is still being processed."""
+    content_type: str | None = Field(default=None, max_length=200)
+    body: bytes | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        key = _key_of(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not _KEY.fullmatch(key):
+            await _answer(send, 400, {"detail": "Idempotency-Key: 1-128 letters, digits or _.:-"})
+            return
+        body = await _read_body(receive)
+        fingerprint = _fingerprint(scope, body)
+        existing = await self._claim(key, fingerprint)
+        if existing is not None:
+            await self._replay(send, existing, fingerprint)
+            return
+        status, content_type, chunks = await self._run(scope, body, send)
+        await self._record(key, status, content_type, b"".join(chunks))
+
+    async def _claim(self, key: str, fingerprint: str) -> IdempotencyRecord | None:
+        """Claim the key for this request; returns the earlier record if the key was taken."""
+        try:
+            async with self.db.transaction() as session:
+                session.add(IdempotencyRecord(key=key, fingerprint=fingerprint, created_at=utcnow()))
+            return None
+        except IntegrityError:
+            async with self.db.read() as session:
+                return (
+                    await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+                ).one()
+
+    async def _replay(self, send: Send, record: IdempotencyRecord, fingerprint: str) -> None:
+        if record.fingerprint != fingerprint:
+            detail = "Idempotency-Key was already used for a different request; use a new key"
+            await _answer(send, 422, {"detail": detail})
+        elif record.status_code is None:
+            detail = "a request with this Idempotency-Key is in progress or its outcome is unknown"
+            await _answer(send, 409, {"detail": detail}, ((b"retry-after", b"1"),))
+        else:
+            headers = [(b"idempotent-replayed", b"true")]
+            if record.content_type:
+                headers.append((b"content-type", record.content_type.encode()))
+            await _send(send, record.status_code, headers, record.body or b"")
+
+    async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, str | None, list[bytes]]:
+        status = 500
+        content_type: str | None = None
+        chunks: list[bytes] = []
+        delivered = False
+
+        async def replay_body() -> Message:
+            nonlocal delivered
+            if delivered:
+                return {"type": "http.disconnect"}
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = dict(message.get("headers", []))
+                content_type = headers.get(b"content-type", b"").decode() or None
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            await self._release(scope, body)
+            raise
+        return status, content_type, chunks
+
+    async def _record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
+        async with self.db.transaction() as session:
+            if status >= 500:  # nothing was decided: let the client try again with the same key
+                await session.exec(delete(IdempotencyRecord).where(_is(key)))
+                return
+            record = (await session.exec(select(IdempotencyRecord).where(_is(key)))).one()
+            record.status_code, record.content_type, record.body = status, content_type, body
+            session.add(record)
+
+    async def _release(self, scope: Scope, body: bytes) -> None:
+        key = _key_of(scope)
+        async with self.db.transaction() as session:
+            await session.exec(delete(IdempotencyRecord).where(_is(key)))
+
+
+async def purge_idempotency_keys(db: Database, older_than: timedelta = KEEP_FOR) -> None:
+    async with db.transaction() as session:
+        cutoff = utcnow() - older_than
+        await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff))
+
+
+def _is(key: str | None) -> Any:
+    return col(IdempotencyRecord.key) == key
+
+
+def _key_of(scope: Scope) -> str | None:
+    names = FHIR_KEY_HEADERS if scope["path"].startswith("/fhir") else KEY_HEADERS
+    headers = dict(scope.get("headers", []))
+    for name in names:
+        if name in headers:
+            return str(headers[name].decode("latin-1"))
+    return None
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1")):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _answer(
+    send: Send, status: int, payload: dict[str, str], extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    headers = [(b"content-type", b"application/json"), *extra]
+    await _send(send, status, headers, json.dumps(payload).encode())
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

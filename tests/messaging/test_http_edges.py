@@ -1,0 +1,193 @@
+"""Every service's HTTP edge (ServiceHost.http_app): idempotent writes, bounded bodies, errors that
+never echo input (issue 20). A probe service with one write route, on a real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import Field as Column
+from sqlmodel import SQLModel, select
+
+from shared.contracts.text import CleanText, IdentifierFreeText, Instant
+from shared.db import Database
+from shared.errors import RuleViolation
+from shared.http.idempotency import IdempotencyRecord
+from shared.service import MESSAGING_TABLES, ServiceHost
+from shared.settings import ServiceSettings
+
+pytestmark = pytest.mark.integration
+
+NHS_NUMBER = "4474340116"  # a valid synthetic NHS number (Modulus 11)
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "test_http_notes"
+    id: uuid.UUID = Column(primary_key=True)
+    text: str
+
+
+class NoteIn(BaseModel):
+    text: IdentifierFreeText = Field(max_length=200)
+    title: CleanText = Field(default="note", max_length=50)
+    when: Instant | None = None
+    count: int = Field(default=1, ge=1, le=10)
+
+
+def _router(db: Database, gate: asyncio.Event) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/notes", status_code=201)
+    async def add_note(note: NoteIn) -> dict[str, str]:
+        if note.text == "slow":
+            await gate.wait()
+        if note.text == "explode":
+            raise RuntimeError("a bug")
+        if note.text == "refuse":
+            raise RuleViolation("text: refused by the probe's rule")
+        if note.text == "missing":
+            raise HTTPException(404, "no such thing")
+        async with db.transaction() as session:
+            row = Note(id=uuid.uuid4(), text=note.text)
+            session.add(row)
+        return {"id": str(row.id)}
+
+    return router
+
+
+@pytest.fixture
+async def client(
+    amqp_url: str, make_database_url: Callable[[str], str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceHost, asyncio.Event]]:
+    settings = ServiceSettings(rabbitmq_url=amqp_url, database_url=make_database_url("probe"))
+    db = Database(settings.database_url, [Note.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
+    gate = asyncio.Event()
+    host = ServiceHost(name="probe", settings=settings, db=db, routers=[_router(db, gate)])
+    app = host.http_app()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as http:
+            yield http, host, gate
+
+
+async def _notes(db: Database) -> int:
+    async with db.read() as session:
+        return int((await session.exec(select(func.count()).select_from(Note))).one())
+
+
+async def test_a_replayed_write_returns_the_first_answer_and_changes_nothing(client: Any) -> None:
+    http, host, _ = client
+    first = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "k-1"})
+    again = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await _notes(host.db) == 1
+    fresh = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "k-2"})
+    assert fresh.json() != first.json()
+    assert await _notes(host.db) == 2
+
+
+async def test_a_key_reused_for_a_different_request_is_refused(client: Any) -> None:
+    http, host, _ = client
+    await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "k-1"})
+    other = await http.post("/notes", json={"text": "goodbye"}, headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+    assert "different request" in other.json()["detail"]
+    assert await _notes(host.db) == 1
+
+
+async def test_a_second_send_while_the_first_is_running_gets_409_not_a_second_effect(client: Any) -> None:
+    http, host, gate = client
+    headers = {"Idempotency-Key": "slow-1"}
+    first = asyncio.create_task(http.post("/notes", json={"text": "slow"}, headers=headers))
+
+    async def claimed() -> bool:
+        async with host.db.read() as session:
+            return (await session.get(IdempotencyRecord, "slow-1")) is not None
+
+    for _ in range(200):
+        if await claimed():
+            break
+        await asyncio.sleep(0.02)
+    second = await http.post("/notes", json={"text": "slow"}, headers=headers)
+    assert second.status_code == 409
+    gate.set()
+    assert (await first).status_code == 201
+    assert await _notes(host.db) == 1
+
+
+async def test_a_5xx_is_not_stored_so_the_client_may_retry(client: Any) -> None:
+    http, host, _ = client
+    failed = await http.post("/notes", json={"text": "explode"}, headers={"Idempotency-Key": "boom"})
+    assert failed.status_code == 500
+    async with host.db.read() as session:
+        assert await session.get(IdempotencyRecord, "boom") is None
+
+
+async def test_4xx_answers_are_replayed_too(client: Any) -> None:
+    http, _, _ = client
+    first = await http.post("/notes", json={"text": "refuse"}, headers={"Idempotency-Key": "r-1"})
+    again = await http.post("/notes", json={"text": "refuse"}, headers={"Idempotency-Key": "r-1"})
+    assert first.status_code == again.status_code == 409
+    assert again.json() == first.json() == {"detail": "text: refused by the probe's rule"}
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 129, "semi;colon"])
+async def test_a_malformed_key_is_refused(client: Any, key: str) -> None:
+    http, host, _ = client
+    response = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": key})
+    assert response.status_code == 400
+    assert await _notes(host.db) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": f"patient {NHS_NUMBER} called"}, "text"),
+        ({"text": "born 14/03/1990"}, "text"),
+        ({"text": "hello\u202eevil"}, "text"),
+        ({"text": "hello", "title": "bell\x07"}, "title"),
+        ({"text": "x" * 1_000}, "text"),
+        ({"text": "hello", "when": "9999-12-31T23:59:59Z"}, "when"),
+        ({"text": "hello", "when": "0001-01-01T00:00:00Z"}, "when"),
+        ({"text": "hello", "when": 1700000000}, "when"),
+        ({"text": "hello", "count": 10**30}, "count"),
+    ],
+)
+async def test_bad_input_is_a_4xx_that_names_the_field_and_never_echoes_the_value(
+    client: Any, body: dict[str, Any], field: str
+) -> None:
+    http, host, _ = client
+    response = await http.post("/notes", json=body)
+    assert response.status_code == 422
+    problems = response.json()["detail"]
+    assert [p["loc"][-1] for p in problems] == [field]
+    text = response.text
+    for value in body.values():
+        if value != "hello":
+            assert str(value) not in text
+    assert NHS_NUMBER not in text
+    assert "input" not in problems[0]
+    assert await _notes(host.db) == 0
+
+
+async def test_a_body_over_a_mebibyte_is_refused_before_it_is_read(client: Any) -> None:
+    http, _, _ = client
+    response = await http.post("/notes", content=b'{"text": "' + b"x" * 2_000_000 + b'"}')
+    assert response.status_code == 413
+    assert len(response.content) < 200
+
+
+async def test_an_unknown_extra_key_is_not_echoed_at_length(client: Any) -> None:
+    http, _, _ = client
+    response = await http.post("/notes", json={"text": 5, "y" * 10_000: 1})
+    assert response.status_code == 422
+    assert len(response.content) < 1_000
