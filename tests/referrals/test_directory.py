@@ -103,6 +103,6 @@ def test_openapi_document_lists_referrals_responses_and_follow_ups() -> None:
         "/follow-ups/{follow_up_id}/outcome",
     } <= set(document["paths"])
     schemas = document["components"]["schemas"]
-    assert schemas["DeclineRequest"]["required"] == ["reason"]
+    assert schemas["DeclineRequest"]["required"] == ["reason_code"]  # issue 20: free text only beside it
     assert "signposted_to" in schemas["FollowUpOutcomeRequest"]["properties"]
     assert "needs_clinical_lead" in schemas["ReferralView"]["properties"]

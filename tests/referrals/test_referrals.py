@@ -175,7 +175,8 @@ async def test_two_declines_in_a_row_reroute_then_stay_open_for_the_clinical_lea
         first = await _one_referral(referrals, call_id=event.data.call_id)
 
         response = await client.post(
-            f"/referrals/{first.referral_id}/decline", json={"reason": "no capacity"}
+            f"/referrals/{first.referral_id}/decline",
+            json={"reason_code": "service_unavailable", "reason": "no capacity"},
         )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "declined"
@@ -184,7 +185,7 @@ async def test_two_declines_in_a_row_reroute_then_stay_open_for_the_clinical_lea
         assert second.service_code == "cmht-west"
 
         response = await client.post(
-            f"/referrals/{second.referral_id}/decline", json={"reason": "out of area"}
+            f"/referrals/{second.referral_id}/decline", json={"reason_code": "outside_catchment"}
         )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "unplaced"
@@ -301,8 +302,10 @@ async def test_wrong_transitions_get_409_and_bad_input_a_4xx_naming_the_field(
 
     response = await client.post(f"/referrals/{rid}/decline", json={})
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "reason"]
-    response = await client.post(f"/referrals/{rid}/decline", json={"reason": "x", "patient": "extra"})
+    assert response.json()["detail"][0]["loc"] == ["body", "reason_code"]  # issue 20: a code is required
+    response = await client.post(
+        f"/referrals/{rid}/decline", json={"reason_code": "other", "reason": "x", "patient": "extra"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "patient"]
 
@@ -312,7 +315,10 @@ async def test_wrong_transitions_get_409_and_bad_input_a_4xx_naming_the_field(
     assert "already accepted" in response.json()["detail"]
 
     assert (
-        await client.post(f"/referrals/{rid}/decline", json={"reason": "after assessment"})
+        await client.post(
+            f"/referrals/{rid}/decline",
+            json={"reason_code": "not_appropriate_for_service", "reason": "after assessment"},
+        )
     ).status_code == 200
     response = await client.post(f"/referrals/{rid}/complete")
     assert response.status_code == 409

@@ -14,6 +14,7 @@ from shared.contracts.codes import (
     DnaFollowUpOutcome,
     NextStep,
     OutOfScopeReason,
+    ReferralDeclineReason,
 )
 
 
@@ -62,7 +63,10 @@ class CompleteReferral:
 @dataclass(frozen=True)
 class DeclineReferral:
     referral_id: uuid.UUID
+    reason_code: ReferralDeclineReason | None
+    """Required through the API; a 1.0 receiving service's event may carry free text only."""
     reason: str | None = None
+    """Free text beside the code, already checked to hold no patient identifier."""
     cause: Cause | None = None
 
 

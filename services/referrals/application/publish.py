@@ -82,7 +82,7 @@ def _contract(
             return v1.ReferralCompleted, v1.ReferralCompletedData(referral_id=event.referral_id)
         case events.ReferralDeclined():
             return v1.ReferralDeclined, v1.ReferralDeclinedData(
-                referral_id=event.referral_id, reason=event.reason
+                referral_id=event.referral_id, reason=event.reason, reason_code=event.reason_code
             )
         case events.Escalated():
             return v1.CaseEscalated, v1.CaseEscalatedData(

@@ -16,6 +16,7 @@ from shared.contracts.codes import (
     EscalationReason,
     EscalationTarget,
     OutOfScopeReason,
+    ReferralDeclineReason,
     SignpostOutcome,
 )
 
@@ -53,6 +54,7 @@ class ReferralCompleted(DomainEvent):
 class ReferralDeclined(DomainEvent):
     referral_id: uuid.UUID
     reason: str
+    reason_code: ReferralDeclineReason | None
 
 
 @dataclass(frozen=True, kw_only=True)

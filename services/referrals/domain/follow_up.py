@@ -95,9 +95,16 @@ class DnaFollowUp:
         dna_event_id: uuid.UUID,
         episode: Episode,
         missed_at: datetime,
+        now: datetime,
         deadlines: Deadlines,
     ) -> DnaFollowUp:
-        """A follow-up whose contact deadline counts working days from when the DNA happened."""
+        """A follow-up whose contact deadline counts working days from when the DNA happened.
+
+        A DNA dated ahead of our clock (a practice system's wrong clock; the contract allows up to two
+        years) counts from when we heard of it: a bad date must never postpone contacting the patient.
+        A DNA dated long ago is overdue at once and so escalated, which is the safe side.
+        """
+        missed_at = min(missed_at, now)
         return cls(
             follow_up_id=uuid.uuid4(),
             appointment_id=appointment_id,

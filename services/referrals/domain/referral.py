@@ -15,7 +15,7 @@ from enum import StrEnum
 from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.episode import Episode
-from shared.contracts.codes import Destination, EscalationReason, EscalationTarget
+from shared.contracts.codes import Destination, EscalationReason, EscalationTarget, ReferralDeclineReason
 from shared.errors import RuleViolation
 
 
@@ -76,6 +76,16 @@ def apply_response(current: ReferralStatus, response: Response) -> ReferralStatu
     raise InvalidTransition(f"the referral is already {current.value}; a {response.value} cannot follow it")
 
 
+def decline_note(code: ReferralDeclineReason | None, text: str | None) -> str:
+    """What a referral keeps of a decline (one column): the code, then any free text beside it.
+
+    Declines from 1.0 producers may carry free text only.
+    """
+    if code is None:
+        return (text or "not given")[:DECLINE_REASON_MAX]
+    return (f"{code.value}: {text}" if text else code.value)[:DECLINE_REASON_MAX]
+
+
 def is_open(status: ReferralStatus) -> bool:
     return status in (ReferralStatus.MADE, ReferralStatus.ACCEPTED, ReferralStatus.UNPLACED)
 
@@ -129,6 +139,11 @@ class Referral:
         return Episode(self.pcn_code, self.practice_ods, self.correlation_id)
 
     @property
+    def decline_reason_code(self) -> ReferralDeclineReason | None:
+        code = (self.decline_reason or "").split(":", 1)[0]
+        return ReferralDeclineReason(code) if code in set(ReferralDeclineReason) else None
+
+    @property
     def needs_clinical_lead(self) -> bool:
         return self.status is ReferralStatus.UNPLACED
 
@@ -177,7 +192,14 @@ class Referral:
         referral.response_due_at = deadlines.response_due(now)
         return referral, [sent]
 
-    def respond(self, response: Response, now: datetime, *, reason: str | None = None) -> bool:
+    def respond(
+        self,
+        response: Response,
+        now: datetime,
+        *,
+        reason_code: ReferralDeclineReason | None = None,
+        reason: str | None = None,
+    ) -> bool:
         """Apply a receiving service's response; False when it repeats what is recorded (nothing changes)."""
         new = apply_response(self.status, response)
         if new is None:
@@ -189,7 +211,7 @@ class Referral:
             self.completed_at = now
         else:
             self.declined_at = now
-            self.decline_reason = (reason or "not given")[:DECLINE_REASON_MAX]
+            self.decline_reason = decline_note(reason_code, reason)
         return True
 
     def reroute(

@@ -80,7 +80,8 @@ def subscriptions(ctx: ReferralsContext) -> list[Subscription]:
             elif isinstance(event, ReferralCompleted):
                 await complete_referral(CompleteReferral(event.data.referral_id, cause), uow, ctx)
             else:
-                command = DeclineReferral(event.data.referral_id, event.data.reason, cause)
+                data = event.data
+                command = DeclineReferral(data.referral_id, data.reason_code, data.reason, cause)
                 await decline_referral(command, uow, ctx)
         except ReferralNotFound as exc:
             raise PermanentFailure(f"data.{exc.reason}") from None

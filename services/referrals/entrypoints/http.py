@@ -33,10 +33,15 @@ from services.referrals.application.handlers.referrals import (
     redirect_referral,
 )
 from services.referrals.domain.follow_up import DnaFollowUp, InvalidOutcome
-from services.referrals.domain.referral import InvalidTransition, Referral, ReferralStatus
-from shared.contracts.codes import Destination, DnaFollowUpOutcome
+from services.referrals.domain.referral import DECLINE_REASON_MAX, InvalidTransition, Referral, ReferralStatus
+from shared.contracts.codes import Destination, DnaFollowUpOutcome, ReferralDeclineReason
 from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
+from shared.contracts.text import IdentifierFreeText
 from shared.db import Database
+
+DeclineText = Annotated[
+    IdentifierFreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=DECLINE_REASON_MAX)
+]
 
 
 class ReferralView(BaseModel):
@@ -59,7 +64,8 @@ class ReferralView(BaseModel):
     accepted_at: datetime | None
     completed_at: datetime | None
     declined_at: datetime | None
-    decline_reason: str | None
+    decline_reason: str | None = Field(description="The decline's code, then any free text beside it.")
+    decline_reason_code: ReferralDeclineReason | None
     chased_at: datetime | None = Field(description="When the unanswered referral was escalated.")
     needs_clinical_lead: bool
 
@@ -82,6 +88,7 @@ class ReferralView(BaseModel):
             completed_at=r.completed_at,
             declined_at=r.declined_at,
             decline_reason=r.decline_reason,
+            decline_reason_code=r.decline_reason_code,
             chased_at=r.chased_at,
             needs_clinical_lead=r.needs_clinical_lead,
         )
@@ -95,8 +102,11 @@ class ReferralDetail(ReferralView):
 class DeclineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
-        description="Why the receiving service declines (no patient identifiers)."
+    reason_code: ReferralDeclineReason = Field(description="Why the receiving service declines, as a code.")
+    reason: DeclineText | None = Field(
+        default=None,
+        description="Free text beside the code, up to 200 characters; no patient identifiers (an NHS "
+        "number or a date is refused), no control characters.",
     )
 
 
@@ -210,7 +220,8 @@ def build_router(db: Database, ctx: ReferralsContext) -> APIRouter:
     async def decline(referral_id: uuid.UUID, body: DeclineRequest) -> ReferralView:
         """The receiving service declines: the referral is re-routed and the clinical lead told."""
         async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
-            referral = await decline_referral(DeclineReferral(referral_id, body.reason), uow, ctx)
+            command = DeclineReferral(referral_id, body.reason_code, body.reason)
+            referral = await decline_referral(command, uow, ctx)
         return ReferralView.of(referral)
 
     @router.post("/referrals/{referral_id}/complete", response_model=ReferralView)

@@ -46,6 +46,22 @@ async def test_a_dna_opens_one_follow_up_due_two_working_days_later(
     assert uow.events == []
 
 
+async def test_a_dna_for_an_appointment_never_heard_of_dated_ahead_is_followed_up_from_now(
+    uow: FakeReferralsUnitOfWork, ctx: ReferralsContext
+) -> None:
+    command = OpenDnaFollowUp(
+        uuid.uuid4(),
+        AttendanceStatus.ARRIVED_LATE_NOT_SEEN,
+        MONDAY_10AM + timedelta(days=400),
+        Cause(uuid.uuid4(), Episode("U99999", "Z99999", uuid.uuid4())),  # not even in the directory
+    )
+    follow_up = await open_dna_follow_up(command, uow, ctx)
+    assert follow_up is not None
+    assert (follow_up.opened_at, follow_up.due_at) == (MONDAY_10AM, MONDAY_10AM + timedelta(days=2))
+    assert follow_up.attendance is AttendanceStatus.ARRIVED_LATE_NOT_SEEN
+    assert list(uow.follow_ups.rows) == [follow_up.follow_up_id]
+
+
 async def test_the_second_dna_of_an_episode_tells_the_gp_once(
     uow: FakeReferralsUnitOfWork, ctx: ReferralsContext
 ) -> None:

@@ -26,13 +26,16 @@ from tests.support.clock import MONDAY_10AM
 EPISODE = Episode("U00123", "Y01234", uuid.uuid4())
 
 
-def opened(missed_at: datetime = MONDAY_10AM, deadlines: Deadlines | None = None) -> DnaFollowUp:
+def opened(
+    missed_at: datetime = MONDAY_10AM, deadlines: Deadlines | None = None, now: datetime | None = None
+) -> DnaFollowUp:
     return DnaFollowUp.open(
         appointment_id=uuid.uuid4(),
         attendance=AttendanceStatus.DID_NOT_ATTEND,
         dna_event_id=uuid.uuid4(),
         episode=EPISODE,
         missed_at=missed_at,
+        now=now or missed_at,
         deadlines=deadlines or Deadlines(),
     )
 
@@ -43,6 +46,17 @@ def test_contact_is_due_two_working_days_after_the_dna_skipping_closed_days() ->
     christmas = Deadlines(calendar=WorkingCalendar(closed_days=frozenset({date(2026, 12, 25)})))
     # Friday 25th closed, weekend: Monday 28th is the first working day, Tuesday 29th the second.
     assert opened(thursday, christmas).due_at == datetime(2026, 12, 29, 10, 0, tzinfo=UTC)
+
+
+def test_a_dna_dated_ahead_of_our_clock_counts_from_when_we_heard_of_it() -> None:
+    next_year = MONDAY_10AM + timedelta(days=365)
+    follow_up = opened(next_year, now=MONDAY_10AM)
+    assert (follow_up.opened_at, follow_up.due_at) == (MONDAY_10AM, MONDAY_10AM + timedelta(days=2))
+
+
+def test_a_dna_dated_long_ago_is_overdue_at_once() -> None:
+    long_ago = datetime(2001, 1, 1, 10, 0, tzinfo=UTC)
+    assert opened(long_ago, now=MONDAY_10AM).due_for_escalation(MONDAY_10AM)
 
 
 def test_the_chase_and_follow_up_periods_come_from_the_deadlines() -> None:

@@ -12,7 +12,7 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import ReferralNotFound
 from services.referrals.application.handlers.referrals import act_on_triage_decision, decline_referral
 from services.referrals.domain.episode import Episode
-from shared.contracts.codes import Disposition
+from shared.contracts.codes import Disposition, ReferralDeclineReason
 from tests.referrals.unit.fakes import PCN, PRACTICE, FakeReferralsUnitOfWork
 
 
@@ -24,7 +24,9 @@ async def test_open_referrals_and_a_chain_with_its_bounce_backs(
         ActOnTriageDecision(uuid.uuid4(), Disposition.REFER, None, None, cause), uow, ctx
     )
     [first] = uow.referrals.rows.values()
-    await decline_referral(DeclineReferral(first.referral_id, "no capacity"), uow, ctx)
+    await decline_referral(
+        DeclineReferral(first.referral_id, ReferralDeclineReason.SERVICE_UNAVAILABLE), uow, ctx
+    )
     [open_one] = await queries.open_referrals(uow, pcn_code=PCN)
     assert open_one.previous_referral_id == first.referral_id
     assert await queries.open_referrals(uow, pcn_code=PCN, practice_ods="Y99999") == []

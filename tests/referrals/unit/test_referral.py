@@ -10,8 +10,14 @@ import pytest
 from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.referral import InvalidTransition, Referral, ReferralStatus, Response
-from shared.contracts.codes import Destination, EscalationReason, EscalationTarget
+from services.referrals.domain.referral import (
+    InvalidTransition,
+    Referral,
+    ReferralStatus,
+    Response,
+    decline_note,
+)
+from shared.contracts.codes import Destination, EscalationReason, EscalationTarget, ReferralDeclineReason
 from shared.errors import RuleViolation
 from tests.support.clock import MONDAY_10AM
 
@@ -78,6 +84,23 @@ def test_a_decline_keeps_its_reason_cut_to_the_column_and_defaults_to_not_given(
     other, _ = made()
     other.respond(Response.DECLINE, MONDAY_10AM)
     assert other.decline_reason == "not given"
+
+
+def test_a_decline_keeps_its_code_then_the_free_text_beside_it() -> None:
+    referral, _ = made()
+    code = ReferralDeclineReason.OUTSIDE_CATCHMENT
+    referral.respond(Response.DECLINE, MONDAY_10AM, reason_code=code, reason="lives in the next county")
+    assert referral.decline_reason == "outside_catchment: lives in the next county"
+    assert referral.decline_reason_code is code
+    assert decline_note(code, None) == "outside_catchment"
+    assert decline_note(code, "y" * 300) == ("outside_catchment: " + "y" * 300)[:200]
+
+
+def test_a_free_text_only_decline_from_a_1_0_producer_has_no_code() -> None:
+    referral, _ = made()
+    referral.respond(Response.DECLINE, MONDAY_10AM, reason="needs CMHT: urgent")
+    assert referral.decline_reason == "needs CMHT: urgent"
+    assert referral.decline_reason_code is None
 
 
 def test_a_contradicting_response_is_a_rule_violation_and_changes_nothing() -> None:

@@ -28,7 +28,13 @@ from services.referrals.application.handlers.referrals import (
 )
 from services.referrals.domain.episode import Episode
 from services.referrals.domain.referral import InvalidTransition, Referral, ReferralStatus
-from shared.contracts.codes import Destination, Disposition, NextStep, OutOfScopeReason
+from shared.contracts.codes import (
+    Destination,
+    Disposition,
+    NextStep,
+    OutOfScopeReason,
+    ReferralDeclineReason,
+)
 from shared.contracts.v1 import (
     CaseEscalated,
     ReferralAccepted,
@@ -41,6 +47,8 @@ from tests.referrals.unit.fakes import LEAD, PCN, PRACTICE, FakeReferralsUnitOfW
 from tests.support.clock import MONDAY_10AM
 
 CMHT = Destination.COMMUNITY_MENTAL_HEALTH_TEAM
+SERVICE_UNAVAILABLE = ReferralDeclineReason.SERVICE_UNAVAILABLE
+OUTSIDE_CATCHMENT = ReferralDeclineReason.OUTSIDE_CATCHMENT
 
 
 def cause() -> Cause:
@@ -186,7 +194,7 @@ async def test_decline_through_the_api_reroutes_then_leaves_it_unplaced_for_the_
     uow: FakeReferralsUnitOfWork, ctx: ReferralsContext
 ) -> None:
     first = await referred(uow, ctx)
-    await decline_referral(DeclineReferral(first.referral_id, "no capacity"), uow, ctx)
+    await decline_referral(DeclineReferral(first.referral_id, SERVICE_UNAVAILABLE, "no capacity"), uow, ctx)
     declined = uow.one(ReferralDeclined)
     [second] = [r for r in uow.referrals.rows.values() if r.previous_referral_id == first.referral_id]
     assert second.service_code == "cmht-west"
@@ -198,13 +206,17 @@ async def test_decline_through_the_api_reroutes_then_leaves_it_unplaced_for_the_
     assert (stored.status, stored.rerouted_to, stored.decline_reason) == (
         ReferralStatus.DECLINED,
         second.referral_id,
-        "no capacity",
+        "service_unavailable: no capacity",
     )
+    assert stored.decline_reason_code is SERVICE_UNAVAILABLE
+    assert (declined.data.reason_code, declined.data.reason) == (SERVICE_UNAVAILABLE, "no capacity")
 
     uow.events.clear()
-    await decline_referral(DeclineReferral(second.referral_id, "out of area"), uow, ctx)
+    await decline_referral(DeclineReferral(second.referral_id, OUTSIDE_CATCHMENT), uow, ctx)
     assert uow.referrals.rows[second.referral_id].status is ReferralStatus.UNPLACED
     assert uow.types() == ["referral.declined", "case.escalated"]  # nowhere left: no third referral
+    # With no free text the code stands in `reason`, which 1.0 consumers read.
+    assert uow.one(ReferralDeclined).data.reason == "outside_catchment"
 
 
 async def test_a_decline_from_the_bus_reroutes_once_however_often_it_comes(
@@ -212,7 +224,7 @@ async def test_a_decline_from_the_bus_reroutes_once_however_often_it_comes(
 ) -> None:
     first = await referred(uow, ctx)
     for _ in range(2):
-        await decline_referral(DeclineReferral(first.referral_id, "needs CMHT", cause()), uow, ctx)
+        await decline_referral(DeclineReferral(first.referral_id, None, "needs CMHT", cause()), uow, ctx)
     assert len(uow.referrals.rows) == 2
     assert uow.types() == ["referral.made", "case.escalated"]
 

@@ -16,7 +16,13 @@ log = get_logger(__name__)
 async def open_dna_follow_up(
     cmd: OpenDnaFollowUp, uow: ReferralsUnitOfWork, ctx: ReferralsContext
 ) -> DnaFollowUp | None:
-    """Open a follow-up with its contact deadline; a second DNA in the episode tells the GP (once)."""
+    """Open a follow-up with its contact deadline; a second DNA in the episode tells the GP (once).
+
+    Referrals consumes no booking events, so it hears of an appointment only through its outcome: every
+    DNA is for an appointment unknown here, and it always opens a follow-up. A missed mental-health
+    appointment matters clinically and must never vanish; only the same DNA re-sent is ignored. Its
+    instants were bounded by the contract (2000 to two years ahead) before it reached us.
+    """
     if await uow.follow_ups.opened_for_appointment(cmd.appointment_id):
         return None  # the same missed appointment re-sent under a new event id
     now = ctx.clock()
@@ -27,6 +33,7 @@ async def open_dna_follow_up(
         dna_event_id=cmd.cause.event_id,
         episode=episode,
         missed_at=cmd.missed_at,
+        now=now,
         deadlines=ctx.deadlines,
     )
     await uow.follow_ups.add(follow_up)

@@ -61,6 +61,10 @@ async def act_on_triage_decision(
 
 
 async def act_on_attendance(cmd: ActOnAttendance, uow: ReferralsUnitOfWork, ctx: ReferralsContext) -> None:
+    """Refer when the clinician's next step is a referral, for any appointment (none is known here before
+    its outcome). Other next steps are rightly ignored: follow-up appointments and discharge are booking's
+    and the practice's; a referral's date is our clock's, so a far-dated attendance cannot skew it.
+    """
     action = attendance_action(
         cmd.next_step, cmd.destination, default_referral=ctx.directory.defaults.referral
     )
@@ -125,14 +129,15 @@ async def _respond(
     response: Response,
     cause: Cause | None,
     now: datetime,
-    reason: str | None = None,
+    decline: DeclineReferral | None = None,
 ) -> uuid.UUID | None:
     """Apply a response; returns the id of the event that carries it, None if it repeated what is recorded.
 
     From the bus a repeat is a redelivery (a no-op); from a person it is a mistake they are told of.
     From the API (`cause` None) this service publishes the response for the receiving service.
     """
-    if not referral.respond(response, now, reason=reason):
+    code, reason = (decline.reason_code, decline.reason) if decline is not None else (None, None)
+    if not referral.respond(response, now, reason_code=code, reason=reason):
         if cause is not None:
             return None
         raise InvalidTransition(f"the referral is already {referral.status.value}; nothing to change")
@@ -141,7 +146,10 @@ async def _respond(
         return cause.event_id
     responded: events.DomainEvent = (
         events.ReferralDeclined(
-            referral_id=referral.referral_id, reason=referral.decline_reason or "not given"
+            referral_id=referral.referral_id,
+            # The code travels as reason_code; 1.0 consumers read only `reason`, so it is never empty.
+            reason=reason or (code.value if code else "not given"),
+            reason_code=code,
         )
         if response is Response.DECLINE
         else RESPONDED[response](referral_id=referral.referral_id)
@@ -168,7 +176,7 @@ async def decline_referral(cmd: DeclineReferral, uow: ReferralsUnitOfWork, ctx: 
     """A decline is never the end: re-routed to the next service of the kind, and the clinical lead told."""
     referral = await _get(uow, cmd.referral_id)
     now = ctx.clock()
-    declined_by = await _respond(uow, ctx, referral, Response.DECLINE, cmd.cause, now, reason=cmd.reason)
+    declined_by = await _respond(uow, ctx, referral, Response.DECLINE, cmd.cause, now, decline=cmd)
     if declined_by is None:
         return referral
     next_service = await _next_untried(uow, ctx, referral, referral.destination)
