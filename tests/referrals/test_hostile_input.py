@@ -190,3 +190,19 @@ async def test_a_dna_dated_ahead_of_our_clock_for_an_appointment_we_never_heard_
     assert follow_up.opened_at == MONDAY_10AM
     assert follow_up.due_at == MONDAY_10AM + timedelta(days=2)
     assert uuid.UUID(str(follow_up.dna_event_id)) == event.event_id
+
+
+async def test_a_decline_sent_again_with_its_idempotency_key_is_answered_once_and_reroutes_once(
+    referrals: ReferralsHost, client: httpx.AsyncClient, amqp_url: str
+) -> None:
+    await publish_event(amqp_url, call_triaged(Disposition.REFER))
+    referral = await _referral(referrals)
+    url, body = f"/referrals/{referral.referral_id}/decline", {"reason_code": "service_unavailable"}
+    headers = {"Idempotency-Key": f"decline-{referral.referral_id}"}
+    first = await client.post(url, json=body, headers=headers)
+    again = await client.post(url, json=body, headers=headers)  # the client lost the first answer
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert await _staged(referrals, "referral.declined") == 1
+    assert await _count(referrals, Referral) == 2  # one re-route, not two

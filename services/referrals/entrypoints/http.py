@@ -32,9 +32,9 @@ from services.referrals.application.handlers.referrals import (
     decline_referral,
     redirect_referral,
 )
-from services.referrals.domain.follow_up import DnaFollowUp, InvalidOutcome
+from services.referrals.domain.follow_up import DnaFollowUp, FollowUpStatus, InvalidOutcome
 from services.referrals.domain.referral import DECLINE_REASON_MAX, InvalidTransition, Referral, ReferralStatus
-from shared.contracts.codes import Destination, DnaFollowUpOutcome, ReferralDeclineReason
+from shared.contracts.codes import AttendanceStatus, Destination, DnaFollowUpOutcome, ReferralDeclineReason
 from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
 from shared.contracts.text import IdentifierFreeText
 from shared.db import Database
@@ -126,10 +126,10 @@ class FollowUpView(BaseModel):
     appointment_id: uuid.UUID
     correlation_id: uuid.UUID
     practice_ods: str
-    attendance: str
+    attendance: AttendanceStatus
     opened_at: datetime
     due_at: datetime = Field(description="Contact must be attempted by then, or it is escalated.")
-    status: str
+    status: FollowUpStatus
     outcome: DnaFollowUpOutcome | None
     outcome_at: datetime | None
     signposted_to: Destination | None
@@ -142,10 +142,10 @@ class FollowUpView(BaseModel):
             appointment_id=f.appointment_id,
             correlation_id=f.correlation_id,
             practice_ods=f.practice_ods,
-            attendance=f.attendance.value,
+            attendance=f.attendance,
             opened_at=f.opened_at,
             due_at=f.due_at,
-            status=f.status.value,
+            status=f.status,
             outcome=f.outcome,
             outcome_at=f.outcome_at,
             signposted_to=f.signposted_to,
