@@ -159,6 +159,39 @@ def simulate(
     console.print(f"published {sent} calls for PCN {pcn}")
 
 
+@app.command("dead-letters")
+def dead_letters(
+    amqp_url: Annotated[str, typer.Option(envvar="RABBITMQ_URL", help="Broker URL.")] = (
+        "amqp://guest:guest@127.0.0.1:5672/"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bad input.")] = False,
+) -> None:
+    """Every dead-lettered message, once per bad input (copies from several consumers grouped); a peek."""
+    import json
+
+    from mhp.dead_letters import peek
+    from mhp.definitions import discover_services
+
+    queues = [spec.dead_letter_queue for service in discover_services() for spec in service.queues]
+    letters = asyncio.run(peek(amqp_url, queues))
+    if as_json:
+        for letter in letters:
+            sys.stdout.write(json.dumps(letter.__dict__) + "\n")
+        return
+    table = Table("first dead-lettered", "message id", "event type", "copies", "queues", "reasons")
+    for letter in letters:
+        table.add_row(
+            letter.first_at or "?",
+            letter.message_id,
+            letter.event_type or "?",
+            str(letter.copies),
+            "\n".join(letter.queues),
+            "\n".join(letter.reasons),
+        )
+    Console().print(table)
+    console.print(f"{len(letters)} bad inputs, {sum(d.copies for d in letters)} dead-lettered copies")
+
+
 @app.command()
 def asyncapi() -> None:
     """Print the AsyncAPI 3.0 document of the event catalogue."""
