@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -73,13 +73,41 @@ class Decision:
     escalation_event_id: uuid.UUID | None = None
 
 
+# What makes two decisions on a call the same clinical decision: everything that reaches the patient's
+# care (the code, what follows from it, the appointment's length and modality, where they are sent) and
+# the risk formulation. Not who decided or when: the same request re-sent after a lost response is a
+# retry, and a second clinician agreeing with the current decision is not a re-triage. Either would
+# otherwise supersede it, and booking would cancel the patient's appointment and book another.
+# respond_by is derived from the time of decision, so a repeat keeps the first (earlier) deadline.
+CLINICAL_FIELDS = (
+    "triage_code",
+    "disposition",
+    "modality",
+    "appointment_minutes",
+    "complex_needs",
+    "out_of_scope_reason",
+    "destination",
+    "contact_outcome",
+    "risk",
+)
+
+
+def same_clinical_decision(a: Decision, b: Decision) -> bool:
+    return all(getattr(a, name) == getattr(b, name) for name in CLINICAL_FIELDS)
+
+
 @dataclass(frozen=True)
 class Decided:
-    """What recording a decision did: the call's decision now, and the one it superseded if any."""
+    """What recording a decision did: the call's decision now, and the one it superseded if any.
+
+    `repeated`: the decision was the same clinical decision as the current one, which stays current;
+    nothing changed and nothing is to be published.
+    """
 
     decision: Decision
     outcome: Outcome
     superseded: Decision | None = None
+    repeated: bool = False
 
 
 @dataclass
@@ -122,7 +150,12 @@ class Call:
         callbacks: CallbackPolicy,
     ) -> Call:
         """A new call on the worklist with its priority and callback deadline (or ImplausibleIdentity)."""
-        check_identity(date_of_birth, received_at)
+        try:
+            check_identity(date_of_birth, received_at)
+            callback_due_at = callbacks.callback_due(pcn_code, channel, received_at)
+        except OverflowError:
+            # The contract bounds instants (2000 to two years ahead); this only guards against a looser one.
+            raise RuleViolation("occurred_at: too far from now to count working time from") from None
         return cls(
             call_id=call_id,
             correlation_id=correlation_id,
@@ -135,7 +168,7 @@ class Call:
             nhs_number=nhs_number,
             date_of_birth=date_of_birth,
             received_at=received_at,
-            callback_due_at=callbacks.callback_due(pcn_code, channel, received_at),
+            callback_due_at=callback_due_at,
             red_flags=has_red_flags(reason),
             priority=worklist_priority(reason, caller_urgency),
         )
@@ -148,7 +181,8 @@ class Call:
     # --- decisions ---------------------------------------------------------------------------------
 
     def decide(self, decision: DecisionInput, *, current: Decision | None, decided_at: datetime) -> Decided:
-        """Record the MHP's decision; it supersedes `current`, the call's decision until now.
+        """Record the MHP's decision; it supersedes `current`, the call's decision until now, unless it
+        is the same clinical decision (then `current` stays and the result is `repeated`).
 
         Raises InvalidDecision (before anything changes) when the decision contradicts itself.
         """
@@ -176,6 +210,9 @@ class Call:
             supersedes=current.decision_id if current else None,
             escalation_event_id=uuid.uuid4() if outcome.escalate_to is not None else None,
         )
+        if current is not None and same_clinical_decision(current, recorded):
+            note = "the same clinical decision as the call's current one: kept, nothing changed"
+            return Decided(current, replace(outcome, notes=(*outcome.notes, note)), repeated=True)
         if current is not None:
             current.superseded_by = recorded.decision_id
         self.status = CallStatus.TRIAGED

@@ -10,6 +10,9 @@ from datetime import datetime
 from shared.contracts.codes import Channel
 from shared.working_time import WorkingHours
 
+MAX_TARGET_DAYS = 60
+"""Longer is a configuration mistake; the bound also keeps deadline arithmetic short and in range."""
+
 
 @dataclass(frozen=True)
 class CallbackTarget:
@@ -27,6 +30,8 @@ class CallbackTarget:
         days, hours, minutes = (int(g) if g else 0 for g in match.groups())
         if days == hours == minutes == 0:
             raise ValueError("a callback target must be longer than zero")
+        if days > MAX_TARGET_DAYS or hours * 60 + minutes > MAX_TARGET_DAYS * 24 * 60:
+            raise ValueError(f"a callback target must be at most {MAX_TARGET_DAYS} days")
         return cls(days=days, minutes=hours * 60 + minutes)
 
 

@@ -9,7 +9,7 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from services.triage.adapters.unit_of_work import SqlTriageUnitOfWork
 from services.triage.application import queries
@@ -91,9 +91,22 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
             items = await queries.worklist(uow, pcn_code=pcn, practice_ods=practice, now=ctx.clock())
         return [_worklist_entry(item) for item in items]
 
-    @router.post("/calls/{call_id}/decision", response_model=DecisionResponse, status_code=201)
-    async def post_decision(call_id: uuid.UUID, body: DecisionRequest) -> DecisionResponse:
-        """Record the MHP's triage decision; a later decision on the same call supersedes this one."""
+    @router.post(
+        "/calls/{call_id}/decision",
+        response_model=DecisionResponse,
+        status_code=201,
+        responses={
+            200: {"model": DecisionResponse, "description": "The same as the current decision: kept."}
+        },
+    )
+    async def post_decision(
+        call_id: uuid.UUID, body: DecisionRequest, response: Response
+    ) -> DecisionResponse:
+        """Record the MHP's triage decision (201); a later, different decision on the call supersedes it.
+
+        The same clinical decision as the call's current one (a retry after a lost response, or another
+        clinician agreeing) changes nothing and publishes nothing: 200 with the current decision.
+        """
         command = RecordDecision(call_id=call_id, decision=_decision_input(body))
         try:
             async with SqlTriageUnitOfWork.begin(db) as uow:
@@ -102,6 +115,8 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
             raise _not_found(exc) from None
         except InvalidDecision as exc:
             raise _invalid(exc) from None
+        if decided.repeated:
+            response.status_code = 200
         return _decision_response(decided)
 
     @router.get("/calls/{call_id}", response_model=CallView)

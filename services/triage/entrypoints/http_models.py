@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.codes import Disposition, Modality, TriageCode
 from shared.contracts.envelope import StaffId
+from shared.contracts.text import CleanText
 
 
 class WorklistEntry(BaseModel):
@@ -32,8 +33,10 @@ class RiskFormulationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] = Field(
-        description="Free-text formulation."
+    # Clinical free text kept beside the patient's identity in triage, never published: it may name
+    # dates (of an overdose, say), so it is clean text but not identifier-free.
+    summary: Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] = (
+        Field(description="Free-text formulation; no control or bidirectional-override characters.")
     )
     thoughts: bool = Field(default=False, description="Thoughts of suicide or self-harm.")
     plan: bool = False

@@ -10,12 +10,17 @@ from services.triage.domain.call import CallNotFound, Decided
 
 
 async def record_decision(cmd: RecordDecision, uow: TriageUnitOfWork, ctx: TriageContext) -> Decided:
-    """Raises CallNotFound, or InvalidDecision before anything is written."""
+    """Raises CallNotFound, or InvalidDecision before anything is written.
+
+    The same clinical decision as the call's current one changes nothing (`Decided.repeated`).
+    """
     call = await uow.calls.get(cmd.call_id)
     if call is None:
         raise CallNotFound(cmd.call_id)
     current = await uow.decisions.get(call.latest_decision_id) if call.latest_decision_id else None
     decided = call.decide(cmd.decision, current=current, decided_at=cmd.decided_at or ctx.clock())
+    if decided.repeated:
+        return decided  # a retry or an agreeing clinician: no new decision, no new events
     triaged = events.call_triaged(call, decided, producer=ctx.producer)
     uow.add_event(triaged)
     escalated = events.risk_escalated(call, decided, triaged, producer=ctx.producer)
