@@ -29,6 +29,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture
+async def metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[ServiceHost]:
+    """The metrics host started (migrations, consumer, relay), its clock at the journeys' AS_OF."""
+    settings = MetricsSettings(rabbitmq_url=amqp_url, database_url=make_database_url("metrics"))
+    host = build_host(settings, clock=lambda: gen.AS_OF)
+    await host.start()
+    yield host
+    await host.stop()
+
+
+@pytest.fixture
 async def served_metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[Served]:
     """The metrics service as `python -m services.metrics` runs it: uvicorn, lifespan starting the host."""
     port = _free_port()

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,24 +18,13 @@ import pytest
 from sqlalchemy import delete, inspect, text
 
 from services.metrics.adapters.tables import PROJECTIONS
-from services.metrics.bootstrap import build_host
 from services.metrics.cli import archive_size
-from services.metrics.settings import MetricsSettings
 from shared.contracts.v1 import ALL_V1
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
 from tests.support.amqp import eventually, publish_event
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[ServiceHost]:
-    settings = MetricsSettings(rabbitmq_url=amqp_url, database_url=make_database_url("metrics"))
-    host = build_host(settings, clock=lambda: gen.AS_OF)
-    await host.start()
-    yield host
-    await host.stop()
 
 
 async def _publish_all(url: str, events: list[Any], concurrency: int = 16) -> None:
