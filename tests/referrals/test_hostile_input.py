@@ -206,3 +206,29 @@ async def test_a_decline_sent_again_with_its_idempotency_key_is_answered_once_an
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert await _staged(referrals, "referral.declined") == 1
     assert await _count(referrals, Referral) == 2  # one re-route, not two
+
+
+JUNK: list[Any] = [
+    {"clinician": 4474340116, "destination": "talking_therapies"},
+    {"clinician": "x" * 100_000, "destination": "talking_therapies", "outcome": "rebooked"},
+    {"clinician": "mhp.1\u202e", "outcome": "rebooked", "destination": 1e308},
+    {"outcome": ["rebooked"], "clinician": {"a": {"a": {}}}, "signposted_to": True},
+    [NHS_NUMBER],
+    NHS_NUMBER,
+]
+
+
+@pytest.mark.parametrize("body", JUNK, ids=lambda b: type(b).__name__)
+async def test_junk_bodies_on_every_write_route_get_a_4xx_that_repeats_nothing(
+    referrals: ReferralsHost, client: httpx.AsyncClient, body: Any
+) -> None:
+    routes = [
+        f"/referrals/{uuid.uuid4()}/decline",
+        f"/referrals/{uuid.uuid4()}/redirect",
+        f"/follow-ups/{uuid.uuid4()}/outcome",
+    ]
+    for route in routes:
+        response = await client.post(route, json=body)
+        assert 400 <= response.status_code < 500, (route, response.status_code)
+        for leaked in (NHS_NUMBER, "x" * 50, "\u202e"):
+            assert leaked not in response.text
