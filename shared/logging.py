@@ -108,7 +108,8 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=DroppingPrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Not cached: a module-level logger must follow a later configure_logging (tests, reconfiguration).
+        cache_logger_on_first_use=False,
     )
     # Libraries (uvicorn, aio-pika, SQLAlchemy) log through stdlib logging: render their warnings and
     # tracebacks through the same chain, redaction included, and keep them quiet unless they warn.
