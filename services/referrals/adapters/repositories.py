@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referrals.adapters import tables
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus
-from services.referrals.domain.referral import OPEN_STATUSES, Referral, ReferralStatus
+from services.referrals.domain.lifecycle import OPEN_STATUSES, ReferralStatus
+from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination, SignpostOutcome
 

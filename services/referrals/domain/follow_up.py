@@ -11,7 +11,7 @@ from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines, overdue
 from services.referrals.domain.decisions import RecordSignpost
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.referral import InvalidTransition
+from services.referrals.domain.lifecycle import InvalidTransition
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import (
     AttendanceStatus,

@@ -30,7 +30,7 @@ from services.referrals.application.handlers.referrals import (
     decline_referral,
 )
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.referral import InvalidTransition
+from services.referrals.domain.lifecycle import InvalidTransition
 from shared.contracts.envelope import Envelope
 from shared.contracts.v1 import (
     AppointmentAttended,

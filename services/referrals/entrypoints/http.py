@@ -33,7 +33,8 @@ from services.referrals.application.handlers.referrals import (
     redirect_referral,
 )
 from services.referrals.domain.follow_up import DnaFollowUp, FollowUpStatus, InvalidOutcome
-from services.referrals.domain.referral import DECLINE_REASON_MAX, InvalidTransition, Referral, ReferralStatus
+from services.referrals.domain.lifecycle import DECLINE_REASON_MAX, InvalidTransition, ReferralStatus
+from services.referrals.domain.referral import Referral
 from shared.contracts.codes import AttendanceStatus, Destination, DnaFollowUpOutcome, ReferralDeclineReason
 from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
 from shared.contracts.text import IdentifierFreeText

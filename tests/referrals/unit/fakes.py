@@ -11,7 +11,8 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Defaults, Directory, PcnDirectory, ReceivingService
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus
-from services.referrals.domain.referral import OPEN_STATUSES, Referral
+from services.referrals.domain.lifecycle import OPEN_STATUSES
+from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination, SignpostOutcome
 from shared.working_time import WorkingCalendar

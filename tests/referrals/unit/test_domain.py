@@ -10,9 +10,9 @@ from services.referrals.domain import decisions
 from services.referrals.domain import follow_up as follow_ups
 from services.referrals.domain.deadlines import overdue
 from services.referrals.domain.directory import next_service
-from services.referrals.domain.referral import InvalidTransition, apply_response
-from services.referrals.domain.referral import ReferralStatus as S
-from services.referrals.domain.referral import Response as R
+from services.referrals.domain.lifecycle import InvalidTransition, apply_response
+from services.referrals.domain.lifecycle import ReferralStatus as S
+from services.referrals.domain.lifecycle import Response as R
 from shared.contracts.codes import (
     Destination,
     Disposition,

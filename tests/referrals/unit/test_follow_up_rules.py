@@ -11,7 +11,7 @@ from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.episode import Episode
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus, InvalidOutcome
-from services.referrals.domain.referral import InvalidTransition
+from services.referrals.domain.lifecycle import InvalidTransition
 from shared.contracts.codes import (
     AttendanceStatus,
     Destination,

@@ -10,13 +10,8 @@ import pytest
 from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.referral import (
-    InvalidTransition,
-    Referral,
-    ReferralStatus,
-    Response,
-    decline_note,
-)
+from services.referrals.domain.lifecycle import InvalidTransition, ReferralStatus, Response, decline_note
+from services.referrals.domain.referral import Referral
 from shared.contracts.codes import Destination, EscalationReason, EscalationTarget, ReferralDeclineReason
 from shared.errors import RuleViolation
 from tests.support.clock import MONDAY_10AM

@@ -27,7 +27,8 @@ from services.referrals.application.handlers.referrals import (
     redirect_referral,
 )
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.referral import InvalidTransition, Referral, ReferralStatus
+from services.referrals.domain.lifecycle import InvalidTransition, ReferralStatus
+from services.referrals.domain.referral import Referral
 from shared.contracts.codes import (
     Destination,
     Disposition,

@@ -24,7 +24,8 @@ from services.referrals.application.publish import Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
 from services.referrals.domain import events
 from services.referrals.domain.decisions import MakeReferral, attendance_action, triage_action
-from services.referrals.domain.referral import InvalidTransition, Referral, Response
+from services.referrals.domain.lifecycle import InvalidTransition, Response
+from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination
 from shared.logging import get_logger
