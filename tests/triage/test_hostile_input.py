@@ -12,7 +12,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from services.triage.adapters.tables import TriageCall, TriageDecision
+from services.triage.adapters.unit_of_work import SqlTriageUnitOfWork
 from services.triage.bootstrap import TriageHost
+from services.triage.domain.call import ConcurrentDecision
 from shared.contracts.routing import binding_key
 from shared.messaging.consumer import REASON_HEADER
 from shared.messaging.outbox import OutboxMessage
@@ -96,6 +98,20 @@ async def test_a_different_decision_after_a_retry_still_supersedes(
     assert re_triage.status_code == 201
     assert re_triage.json()["supersedes"] == first["decision_id"]
     assert await _counts(triage) == (2, 2)
+
+
+async def test_a_call_whose_current_decision_changed_meanwhile_is_not_overwritten(
+    triage: TriageHost, client: httpx.AsyncClient, amqp_url: str
+) -> None:
+    call_id = await _take_in(triage, amqp_url)
+    first = (await _decide(client, call_id, triage_code="D")).json()
+    async with SqlTriageUnitOfWork.begin(triage.db) as uow:
+        call = await uow.calls.get(call_id)
+        assert call is not None
+        with pytest.raises(ConcurrentDecision):  # as read by a request racing with the first
+            await uow.calls.save(call, replacing=None)
+    [decision] = (await client.get(f"/calls/{call_id}")).json()["decisions"]
+    assert decision["decision_id"] == first["decision_id"]
 
 
 async def test_the_same_idempotency_key_replays_the_first_answer(

@@ -14,7 +14,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.triage.adapters.tables import TriageCall, TriageDecision
-from services.triage.domain.call import Call, CallStatus, Decision
+from services.triage.domain.call import Call, CallStatus, ConcurrentDecision, Decision
 from services.triage.domain.intake import Priority
 from services.triage.domain.mhts import ContactOutcome, RiskFormulation
 from shared.contracts.codes import (
@@ -60,12 +60,19 @@ class SqlCallRepository:
     async def add(self, call: Call) -> None:
         self.session.add(TriageCall(**_columns(call)))
 
-    async def save(self, call: Call) -> None:
-        row = await self.session.get(TriageCall, call.call_id)
-        assert row is not None, "save() is for a call read from this repository"
-        row.status = call.status.value
-        row.latest_decision_id = call.latest_decision_id
-        self.session.add(row)
+    async def save(self, call: Call, *, replacing: uuid.UUID | None) -> None:
+        # Conditional, so two decisions racing on one call cannot both become current.
+        current = col(TriageCall.latest_decision_id)
+        result: CursorResult[tuple[()]] = await self.session.exec(
+            update(TriageCall)
+            .where(
+                (col(TriageCall.call_id) == call.call_id)
+                & (current.is_(None) if replacing is None else current == replacing)
+            )
+            .values(status=call.status.value, latest_decision_id=call.latest_decision_id)
+        )
+        if result.rowcount != 1:
+            raise ConcurrentDecision()
 
     async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:
         query = select(TriageCall).where(

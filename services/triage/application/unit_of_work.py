@@ -16,8 +16,9 @@ class CallRepository(Protocol):
 
     async def add(self, call: Call) -> None: ...
 
-    async def save(self, call: Call) -> None:
-        """Write back the call's status, current decision and escalation."""
+    async def save(self, call: Call, *, replacing: uuid.UUID | None) -> None:
+        """Write back the call's status and current decision, if its current decision is still `replacing`
+        (compare-and-set); else raise ConcurrentDecision."""
         ...
 
     async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:

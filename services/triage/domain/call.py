@@ -39,6 +39,15 @@ class CallNotFound(RuleViolation):
         self.call_id = call_id
 
 
+class ConcurrentDecision(RuleViolation):
+    """Two decisions on one call at once: only the first to commit counts."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "decision: another decision on this call was recorded meanwhile; reload the call and decide again"
+        )
+
+
 class CallIdReused(RuleViolation):
     """A practice system sent another patient under a call id already on the worklist."""
 

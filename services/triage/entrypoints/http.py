@@ -16,7 +16,7 @@ from services.triage.application import queries
 from services.triage.application.commands import RecordDecision
 from services.triage.application.context import TriageContext
 from services.triage.application.handlers import record_decision
-from services.triage.domain.call import CallNotFound, Decided, Decision
+from services.triage.domain.call import CallNotFound, ConcurrentDecision, Decided, Decision
 from services.triage.domain.mhts import DecisionInput, InvalidDecision, RiskFormulation
 from services.triage.entrypoints.http_models import (
     CallView,
@@ -115,6 +115,8 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
             raise _not_found(exc) from None
         except InvalidDecision as exc:
             raise _invalid(exc) from None
+        except ConcurrentDecision as exc:
+            raise HTTPException(409, detail=exc.reason) from None
         if decided.repeated:
             response.status_code = 200
         return _decision_response(decided)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.triage.domain.call import Call, CallStatus, Decision
+from services.triage.domain.call import Call, CallStatus, ConcurrentDecision, Decision
 from tests.support.fake_uow import FakeUnitOfWork
 
 
@@ -23,8 +23,10 @@ class FakeCallRepository:
         assert call.call_id not in self.rows, "primary key"
         self.rows[call.call_id] = copy.deepcopy(call)
 
-    async def save(self, call: Call) -> None:
+    async def save(self, call: Call, *, replacing: uuid.UUID | None) -> None:
         row = self.rows[call.call_id]
+        if row.latest_decision_id != replacing:
+            raise ConcurrentDecision()
         row.status, row.latest_decision_id = call.status, call.latest_decision_id
 
     async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:

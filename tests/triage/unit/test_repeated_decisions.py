@@ -14,7 +14,7 @@ import pytest
 from services.triage.application.commands import RecordDecision
 from services.triage.application.context import TriageContext
 from services.triage.application.handlers import receive_call, record_decision
-from services.triage.domain.call import Call, Decided, Decision
+from services.triage.domain.call import Call, ConcurrentDecision, Decided, Decision
 from services.triage.domain.deadlines import CallbackPolicy
 from services.triage.domain.mhts import DecisionInput, RiskFormulation
 from services.triage.entrypoints.amqp import receive_call_command
@@ -134,3 +134,22 @@ async def test_a_retried_decision_stages_no_event_and_stores_no_decision(
     assert len(uow.events_of(CaseEscalated)) == (1 if code is TriageCode.A else 0)
     assert list(uow.decisions.rows) == [first.decision.decision_id]
     assert uow.decisions.rows[first.decision.decision_id].superseded_by is None
+
+
+async def test_of_two_decisions_racing_on_one_call_only_the_first_to_commit_counts(
+    uow: FakeTriageUnitOfWork, ctx: TriageContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = call_received(occurred_at=MONDAY_10AM)
+    await receive_call(receive_call_command(event), uow, ctx)
+    read_before_the_first_commit = await uow.calls.get(event.data.call_id)
+    first = await record_decision(
+        RecordDecision(event.data.call_id, DecisionInput(TriageCode.D, "a")), uow, ctx
+    )
+
+    async def stale(call_id: uuid.UUID) -> Call | None:
+        return read_before_the_first_commit
+
+    monkeypatch.setattr(uow.calls, "get", stale)
+    with pytest.raises(ConcurrentDecision):
+        await record_decision(RecordDecision(event.data.call_id, DecisionInput(TriageCode.C, "b")), uow, ctx)
+    assert uow.calls.rows[event.data.call_id].latest_decision_id == first.decision.decision_id

@@ -29,5 +29,5 @@ async def record_decision(cmd: RecordDecision, uow: TriageUnitOfWork, ctx: Triag
     await uow.decisions.add(decided.decision)
     if decided.superseded is not None:
         await uow.decisions.save(decided.superseded)
-    await uow.calls.save(call)
+    await uow.calls.save(call, replacing=current.decision_id if current else None)
     return decided
