@@ -289,7 +289,9 @@ def practice_outcome(booked: AppointmentBooked, rng: random.Random) -> Envelope[
         return booked.caused(
             AppointmentDna,
             AppointmentDnaData(
-                appointment_id=data.appointment_id, attendance=AttendanceStatus.DID_NOT_ATTEND
+                appointment_id=data.appointment_id,
+                attendance=AttendanceStatus.DID_NOT_ATTEND,
+                appointment_starts_at=data.starts_at,
             ),
             producer=producer,
         )
@@ -307,6 +309,7 @@ def practice_outcome(booked: AppointmentBooked, rng: random.Random) -> Envelope[
             attendance=AttendanceStatus.ATTENDED,
             next_step=next_step,
             referral_destination=rng.choice(ONWARD) if next_step is NextStep.REFERRAL else None,
+            appointment_starts_at=data.starts_at,
         ),
         producer=producer,
     )
@@ -320,10 +323,18 @@ ONWARD = (
 
 
 async def report_outcomes(amqp_url: str, rng: random.Random, *, pcn_code: str = DEMO_PCN) -> None:
-    """The practices' clinical systems report attendance for MHP appointments.
+    """The practices' clinical systems report attendance for MHP appointments, once each is over.
 
-    Demo time runs fast: an outcome is reported a few seconds after booking rather than at the appointment.
+    An outcome cannot be recorded before its appointment starts (the contract and booking refuse it), so
+    the demo reports each one a moment after the appointment ends: attendance fills in as the day goes.
     """
+    pending: set[asyncio.Task[None]] = set()
+
+    async def when_over(publisher: PracticePublisher, booked: AppointmentBooked) -> None:
+        ends = booked.data.starts_at + timedelta(minutes=booked.data.minutes)
+        await asyncio.sleep(max(0.0, (ends - utcnow()).total_seconds()) + rng.uniform(1, 5))
+        await publisher.publish(practice_outcome(booked, rng))  # built now: recorded after the start
+
     connection = await aio_pika.connect_robust(amqp_url)
     async with connection, PracticePublisher(amqp_url) as publisher:
         channel = await connection.channel()
@@ -336,5 +347,6 @@ async def report_outcomes(amqp_url: str, rng: random.Random, *, pcn_code: str = 
                     booked = AppointmentBooked.model_validate_json(message.body)
                 if booked.data.booked_by is not BookedBy.MHP_SERVICE:
                     continue
-                await asyncio.sleep(rng.uniform(1, 5))
-                await publisher.publish(practice_outcome(booked, rng))
+                task = asyncio.create_task(when_over(publisher, booked))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
