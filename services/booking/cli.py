@@ -13,6 +13,7 @@ from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application.commands import LoadRota
 from services.booking.application.handlers.rota import load_rota as load_rota_handler
 from services.booking.bootstrap import MIGRATIONS, build_context, build_database
+from services.booking.domain.rota import SessionOutsideRotaWindow
 from services.booking.entrypoints.rota_file import RotaEntry, RotaFileError, parse_rota
 from services.booking.settings import BookingSettings
 from shared.migrations import prepare_schema
@@ -73,5 +74,9 @@ def load_rota(
         settings = BookingSettings()
         if database_url:
             settings = settings.model_copy(update={"database_url": database_url})
-        created, existing = asyncio.run(_load_into_database(settings, entries))
+        try:
+            created, existing = asyncio.run(_load_into_database(settings, entries))
+        except SessionOutsideRotaWindow as exc:
+            typer.echo(f"{file}: {exc.reason}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"{created} sessions scheduled, {existing} already on the rota")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,12 @@ async def test_rota_loads_over_http_publishes_session_scheduled_and_names_bad_fi
 
 def test_cli_loads_a_rota_from_a_csv_file(tmp_path: Path) -> None:
     rota = tmp_path / "rota.csv"
+    # The CLI writes with the real clock, and a rota holds sessions from today on: load tomorrow's.
+    day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     rota.write_text(
         "pcn_code,practice_ods,session_date,period,clinician,modalities,room\n"
-        "U00123,Y01234,2026-06-01,am,mhp-1,telephone;video,\n"
-        "U00123,Y01234,2026-06-01,pm,mhp-1,face_to_face,Room 2\n",
+        f"U00123,Y01234,{day},am,mhp-1,telephone;video,\n"
+        f"U00123,Y01234,{day},pm,mhp-1,face_to_face,Room 2\n",
         encoding="utf-8",
     )
     url = f"sqlite+aiosqlite:///{tmp_path}/booking.db"

@@ -18,6 +18,7 @@ from shared.contracts.codes import (
     CancelledBy,
     Modality,
     NextStep,
+    SessionCancellationReason,
 )
 from shared.contracts.envelope import Envelope
 
@@ -30,7 +31,8 @@ class LoadRota:
 @dataclass(frozen=True)
 class CancelSession:
     session_id: uuid.UUID
-    reason: str | None = None
+    reason_code: SessionCancellationReason
+    reason: str | None = None  # free text beside the code, identifier-free
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class RecordAttendance:
     appointment_id: uuid.UUID
     attendance: AttendanceStatus
     next_step: NextStep
+    recorded_at: datetime  # when the practice recorded it (the event's occurred_at)
     cause: Envelope[Any]
 
 
@@ -107,4 +110,5 @@ class RecordAttendance:
 class RecordDna:
     appointment_id: uuid.UUID
     attendance: AttendanceStatus
+    recorded_at: datetime
     cause: Envelope[Any]

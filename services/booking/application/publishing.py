@@ -77,8 +77,10 @@ def _contract(event: DomainEvent) -> tuple[type[Envelope[Any]], Any, tuple[str, 
             )
             # A session is no patient's episode: it is its own correlation.
             return SessionScheduled, data, (s.pcn_code, s.practice_ods, s.session_id)
-        case SessionWasCancelled(session=s, reason=reason):
-            data = SessionCancelledData(session_id=s.session_id, reason=reason)
+        case SessionWasCancelled(session=s):
+            data = SessionCancelledData(
+                session_id=s.session_id, reason_code=event.reason_code, reason=event.reason
+            )
             return SessionCancelled, data, (s.pcn_code, s.practice_ods, s.session_id)
         case AppointmentWasBooked(appointment=a):
             data = AppointmentBookedData(

@@ -36,6 +36,13 @@ class AppointmentNotBooked(RuleViolation):
         self.status = status
 
 
+class OutcomeBeforeStart(RuleViolation):
+    """Nobody can have attended, or failed to attend, an appointment that has not started."""
+
+    def __init__(self) -> None:
+        super().__init__("attendance: an outcome cannot be recorded before the appointment starts")
+
+
 CANCELLED_ATTENDANCE = {
     CancelledBy.PATIENT: AttendanceStatus.CANCELLED_BY_PATIENT,
     CancelledBy.PROVIDER: AttendanceStatus.CANCELLED_BY_PROVIDER,
@@ -87,11 +94,17 @@ class Appointment:
             )
         ]
 
-    def attend(self, attendance: AttendanceStatus, next_step: NextStep) -> bool:
+    def _check_started_by(self, recorded_at: datetime) -> None:
+        if recorded_at < self.starts_at:
+            raise OutcomeBeforeStart()
+
+    def attend(self, attendance: AttendanceStatus, next_step: NextStep, *, recorded_at: datetime) -> bool:
         """Record that the patient was seen; False if it was already recorded (a re-sent outcome).
 
         Booking announces no attendance (the practice's system did); the next step may book a follow-up.
+        An outcome recorded before the appointment starts is refused.
         """
+        self._check_started_by(recorded_at)
         if self.status is AppointmentStatus.ATTENDED:
             return False
         self.status = AppointmentStatus.ATTENDED
@@ -99,8 +112,9 @@ class Appointment:
         self.next_step = next_step
         return True
 
-    def dna(self, attendance: AttendanceStatus) -> bool:
+    def dna(self, attendance: AttendanceStatus, *, recorded_at: datetime) -> bool:
         """Record a did-not-attend; an attended or cancelled appointment keeps its outcome (False)."""
+        self._check_started_by(recorded_at)
         if self.status not in (AppointmentStatus.BOOKED, AppointmentStatus.DNA):
             return False
         self.status = AppointmentStatus.DNA

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from shared.contracts.codes import CancelledBy, EscalationReason, EscalationTarget
+from shared.contracts.codes import CancelledBy, EscalationReason, EscalationTarget, SessionCancellationReason
 
 if TYPE_CHECKING:
     from services.booking.domain.appointment import Appointment
@@ -23,7 +23,8 @@ class SessionWasScheduled:
 @dataclass(frozen=True)
 class SessionWasCancelled:
     session: RotaSession
-    reason: str | None
+    reason_code: SessionCancellationReason
+    reason: str | None  # free text beside the code
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from services.booking.domain.events import SessionWasCancelled, SessionWasScheduled
-from shared.contracts.codes import Modality, SessionPeriod
+from shared.contracts.codes import Modality, SessionCancellationReason, SessionPeriod
 from shared.errors import RuleViolation
 from shared.working_time import LONDON
 
@@ -138,12 +139,12 @@ class RotaSession:
         ]
         return session, [SessionWasScheduled(session)]
 
-    def cancel(self, reason: str | None) -> list[SessionWasCancelled]:
+    def cancel(self, reason_code: SessionCancellationReason, reason: str | None) -> list[SessionWasCancelled]:
         """Cancel once: a second cancellation changes nothing and announces nothing."""
         if self.status is SessionStatus.CANCELLED:
             return []
         self.status = SessionStatus.CANCELLED
-        return [SessionWasCancelled(self, reason)]
+        return [SessionWasCancelled(self, reason_code, reason)]
 
 
 def session_bounds(session_date: date, period: SessionPeriod) -> tuple[datetime, datetime]:
@@ -184,11 +185,52 @@ def plan_slots(entry: SessionShape) -> list[SlotPlan]:
     return slots
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _utc_midnight(day: date | None) -> datetime:
+    """London midnight of `day` in UTC, held at the ends of the calendar instead of overflowing."""
+    if day is None:
+        return _LATEST
+    try:
+        return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+    except OverflowError:
+        return _EARLIEST if day.year == date.min.year else _LATEST
+
+
 def week_bounds(instant: datetime) -> tuple[datetime, datetime]:
-    """The London week (Monday 00:00 to Monday 00:00) containing an instant, in UTC."""
-    local = instant.astimezone(LONDON).date()
+    """The London week (Monday 00:00 to Monday 00:00) containing an instant, in UTC.
+
+    Defined for every aware datetime: at the ends of the calendar the bounds are held at its ends.
+    """
+    try:
+        local = instant.astimezone(LONDON).date()
+    except OverflowError:
+        local = instant.date()  # within a day of date.min or date.max: its own date is close enough
     monday = local - timedelta(days=local.weekday())
-    return (
-        datetime.combine(monday, time(0), tzinfo=LONDON).astimezone(UTC),
-        datetime.combine(monday + timedelta(days=7), time(0), tzinfo=LONDON).astimezone(UTC),
-    )
+    following = monday + timedelta(days=7) if monday <= date.max - timedelta(days=7) else None
+    return _utc_midnight(monday), _utc_midnight(following)
+
+
+ROTA_AHEAD = timedelta(days=366)
+"""How far ahead a rota may be loaded: a year of sessions is published at most."""
+
+
+class SessionOutsideRotaWindow(RuleViolation):
+    pass
+
+
+def check_rota_window(plans: Sequence[SessionPlan], now: datetime) -> None:
+    """Sessions are loaded from today (UTC, never ahead of London) to a year ahead; nothing in the past."""
+    today = now.astimezone(UTC).date()
+    for index, plan in enumerate(plans):
+        if plan.session_date < today:
+            raise SessionOutsideRotaWindow(
+                f"sessions[{index}].session_date: is in the past; load sessions from {today.isoformat()} on"
+            )
+        if plan.session_date - today > ROTA_AHEAD:
+            raise SessionOutsideRotaWindow(
+                f"sessions[{index}].session_date: is more than a year ahead; load sessions up to "
+                f"{(today + ROTA_AHEAD).isoformat()}"
+            )

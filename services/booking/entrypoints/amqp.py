@@ -77,12 +77,16 @@ async def on_appointment_attended(
 ) -> None:
     data = event.data
     await record_attendance(
-        RecordAttendance(data.appointment_id, data.attendance, data.next_step, event), uow, ctx
+        RecordAttendance(data.appointment_id, data.attendance, data.next_step, event.occurred_at, event),
+        uow,
+        ctx,
     )
 
 
 async def on_appointment_dna(uow: SqlBookingUnitOfWork, event: AppointmentDna, ctx: BookingContext) -> None:
-    await record_dna(RecordDna(event.data.appointment_id, event.data.attendance, event), uow, ctx)
+    await record_dna(
+        RecordDna(event.data.appointment_id, event.data.attendance, event.occurred_at, event), uow, ctx
+    )
 
 
 async def on_appointment_cancelled(

@@ -14,6 +14,7 @@ from fhir.resources.R4B.slot import Slot as FhirSlot
 from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.rota import Slot, SlotStatus
 from shared.contracts.codes import Modality
+from shared.contracts.text import check_instant
 
 FHIR_JSON = "application/fhir+json"
 DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
@@ -97,9 +98,14 @@ def parse_start(values: list[str]) -> tuple[datetime | None, datetime | None]:
         try:
             instant = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"start: {value!r} is not ge/gt/le/lt followed by an ISO 8601 instant") from None
+            # Name the rule, not the value: a search parameter may hold anything a client typed.
+            raise ValueError("start: use ge/gt/le/lt followed by an ISO 8601 instant") from None
         if instant.tzinfo is None:
             raise ValueError("start: give a timezone, e.g. 2026-03-30T09:00:00+01:00")
+        try:
+            instant = check_instant(instant)
+        except (ValueError, OverflowError):
+            raise ValueError("start: must be between 2000-01-01 and two years ahead") from None
         if prefix in ("ge", "gt"):
             low = instant
         elif prefix in ("le", "lt"):

@@ -33,9 +33,10 @@ from services.booking.application.handlers.rota import (
 from services.booking.application.unit_of_work import SlotFilter, SlotTaken
 from services.booking.domain.appointment import Appointment, AppointmentNotBooked
 from services.booking.domain.direct_booking import SLOT_JUST_TAKEN, DirectBookingRefused
-from services.booking.domain.rota import SlotStatus
+from services.booking.domain.rota import SessionOutsideRotaWindow, SlotStatus
 from services.booking.entrypoints.http_models import (
     AppointmentView,
+    BoundedInstant,
     CancelAppointmentRequest,
     CancelSessionRequest,
     CancelSessionResponse,
@@ -50,7 +51,7 @@ from services.booking.entrypoints.http_models import (
     WaitlistView,
 )
 from shared.contracts.codes import AppointmentType
-from shared.contracts.envelope import PcnCode, PracticeOds, UtcDatetime
+from shared.contracts.envelope import PcnCode, PracticeOds
 from shared.db import Database
 
 
@@ -61,8 +62,11 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
     @router.post("/rota", response_model=RotaResponse, status_code=201)
     async def post_rota(body: RotaRequest) -> RotaResponse:
         """Load MHP sessions; one already on the rota (same practice, date, period) is kept as it is."""
-        async with begin(db) as uow:
-            loaded = await load_rota(LoadRota(tuple(e.plan() for e in body.sessions)), uow, ctx)
+        try:
+            async with begin(db) as uow:
+                loaded = await load_rota(LoadRota(tuple(e.plan() for e in body.sessions)), uow, ctx)
+        except SessionOutsideRotaWindow as refused:
+            raise HTTPException(422, detail=refused.reason) from None
         return RotaResponse(
             created=len(loaded.session_ids),
             already_on_rota=loaded.already_on_rota,
@@ -85,7 +89,8 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
         """Cancel a session: each appointment in it is rebooked, or waitlisted and escalated."""
         try:
             async with begin(db) as uow:
-                outcomes = await cancel_session(CancelSession(session_id, body.reason), uow, ctx)
+                command = CancelSession(session_id, body.reason_code, body.reason)
+                outcomes = await cancel_session(command, uow, ctx)
         except SessionNotFound as exc:
             raise HTTPException(404, detail=str(exc)) from None
         rebooked = sum(isinstance(o, Appointment) for o in outcomes)
@@ -98,8 +103,8 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
         pcn: Annotated[PcnCode, Query()],
         practice: Annotated[PracticeOds | None, Query()] = None,
         status: Annotated[Literal["free", "booked", "cancelled"] | None, Query()] = "free",
-        start_from: Annotated[UtcDatetime | None, Query(alias="from")] = None,
-        start_to: Annotated[UtcDatetime | None, Query(alias="to")] = None,
+        start_from: Annotated[BoundedInstant | None, Query(alias="from")] = None,
+        start_to: Annotated[BoundedInstant | None, Query(alias="to")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[SlotView]:
         where = SlotFilter(
@@ -191,8 +196,8 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
     @router.get("/counts/prescription-slots", response_model=CountView)
     async def get_prescription_count(
         pcn: Annotated[PcnCode, Query()],
-        start_from: Annotated[UtcDatetime | None, Query(alias="from")] = None,
-        start_to: Annotated[UtcDatetime | None, Query(alias="to")] = None,
+        start_from: Annotated[BoundedInstant | None, Query(alias="from")] = None,
+        start_to: Annotated[BoundedInstant | None, Query(alias="to")] = None,
     ) -> CountView:
         """Prescription slots booked (not cancelled) for a PCN, for the monthly return."""
         async with reading(db) as uow:

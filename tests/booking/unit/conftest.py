@@ -18,6 +18,9 @@ from tests.support.clock import FakeClock
 from ..conftest import HOME, NOW, PCN, TODAY, triaged
 from .fakes import FakeBookingUnitOfWork
 
+AFTER = NOW + timedelta(days=30)
+"""When the practice records an outcome in these tests: after every appointment they book has started."""
+
 
 @pytest.fixture
 def uow() -> FakeBookingUnitOfWork:

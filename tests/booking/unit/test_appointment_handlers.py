@@ -48,7 +48,7 @@ from shared.errors import NotYet
 from tests.support.clock import FakeClock
 
 from ..conftest import HOME, OTHER, PCN, TODAY
-from .conftest import book_from, call, plan, schedule
+from .conftest import AFTER, book_from, call, plan, schedule
 from .fakes import FakeBookingUnitOfWork
 
 
@@ -105,7 +105,7 @@ async def test_an_unknown_appointment_is_not_found_for_a_request_and_not_known_y
         await cancel_appointment(CancelAppointment(uuid.uuid4(), CancelledBy.PATIENT, notice=True), uow, ctx)
     assert isinstance(later.value, NotYet)  # retried: the booking may still be on its way
     with pytest.raises(NotYet):
-        await record_dna(RecordDna(uuid.uuid4(), AttendanceStatus.DID_NOT_ATTEND, call()), uow, ctx)
+        await record_dna(RecordDna(uuid.uuid4(), AttendanceStatus.DID_NOT_ATTEND, AFTER, call()), uow, ctx)
 
 
 async def test_a_dna_is_recorded_without_booking_anything(
@@ -113,7 +113,7 @@ async def test_a_dna_is_recorded_without_booking_anything(
 ) -> None:
     await schedule(uow, ctx, plan())
     held = await booked(uow, ctx)
-    await record_dna(RecordDna(held.appointment_id, AttendanceStatus.DID_NOT_ATTEND, call()), uow, ctx)
+    await record_dna(RecordDna(held.appointment_id, AttendanceStatus.DID_NOT_ATTEND, AFTER, call()), uow, ctx)
     stored = uow.appointments.rows[held.appointment_id]
     assert (stored.status, stored.attendance) == (AppointmentStatus.DNA, AttendanceStatus.DID_NOT_ATTEND)
     assert uow.events == []
@@ -128,7 +128,9 @@ async def test_a_follow_up_goes_into_the_next_session_at_the_same_practice(
     held = await booked(uow, ctx)
     cause = call()
     follow_up = await record_attendance(
-        RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.FOLLOW_UP, cause), uow, ctx
+        RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.FOLLOW_UP, AFTER, cause),
+        uow,
+        ctx,
     )
     assert follow_up is not None
     assert (follow_up.practice_ods, follow_up.starts_at.date()) == (HOME, TODAY + timedelta(days=2))
@@ -139,7 +141,7 @@ async def test_a_follow_up_goes_into_the_next_session_at_the_same_practice(
     assert uow.appointments.rows[held.appointment_id].status is AppointmentStatus.ATTENDED
     [announced] = uow.events_of(AppointmentBooked)
     assert announced.causation_id == cause.event_id
-    again = RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.FOLLOW_UP, cause)
+    again = RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.FOLLOW_UP, AFTER, cause)
     assert await record_attendance(again, uow, ctx) is None  # re-sent: nothing booked twice
 
 
@@ -155,7 +157,7 @@ async def test_with_no_room_ahead_the_clinician_is_tasked(
     cause = call()
     assert (
         await record_attendance(
-            RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, step, cause), uow, ctx
+            RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, step, AFTER, cause), uow, ctx
         )
         is None
     )
@@ -170,7 +172,9 @@ async def test_with_no_room_ahead_the_clinician_is_tasked(
 async def test_a_discharge_books_nothing(uow: FakeBookingUnitOfWork, ctx: BookingContext) -> None:
     await schedule(uow, ctx, plan(), plan(day=TODAY + timedelta(days=1)))
     held = await booked(uow, ctx)
-    command = RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, call())
+    command = RecordAttendance(
+        held.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, AFTER, call()
+    )
     assert await record_attendance(command, uow, ctx) is None
     assert uow.events == []
 
@@ -264,7 +268,9 @@ async def test_attendance_review_lists_only_appointments_still_booked_well_after
     await schedule(uow, ctx, plan())
     seen, unknown = await booked(uow, ctx), await booked(uow, ctx)
     await record_attendance(
-        RecordAttendance(seen.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, call()), uow, ctx
+        RecordAttendance(seen.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, AFTER, call()),
+        uow,
+        ctx,
     )
     assert await queries.attendance_review(uow, ctx, PCN) == []
     clock.now = unknown.ends_at + ctx.attendance_review_after
@@ -281,7 +287,9 @@ async def test_prescription_slots_are_counted_unless_cancelled(
 ) -> None:
     await schedule(uow, ctx, plan(), plan(day=TODAY + timedelta(days=1)))
     held = await booked(uow, ctx)
-    command = RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.PRESCRIPTION, call())
+    command = RecordAttendance(
+        held.appointment_id, AttendanceStatus.ATTENDED, NextStep.PRESCRIPTION, AFTER, call()
+    )
     prescription = await record_attendance(command, uow, ctx)
     assert prescription is not None
     assert prescription.appointment_type is AppointmentType.PRESCRIPTION

@@ -7,7 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from services.booking.domain.appointment import Appointment, AppointmentNotBooked, AppointmentStatus, book_on
+from services.booking.domain.appointment import (
+    Appointment,
+    AppointmentNotBooked,
+    AppointmentStatus,
+    OutcomeBeforeStart,
+    book_on,
+)
 from services.booking.domain.events import AppointmentWasCancelled
 from services.booking.domain.rota import RotaSession
 from shared.contracts.codes import (
@@ -82,23 +88,23 @@ def test_only_a_booked_appointment_can_be_cancelled(status: AppointmentStatus) -
 
 def test_attendance_is_recorded_once() -> None:
     a = appointment()
-    assert a.attend(AttendanceStatus.ARRIVED_LATE_SEEN, NextStep.FOLLOW_UP)
+    assert a.attend(AttendanceStatus.ARRIVED_LATE_SEEN, NextStep.FOLLOW_UP, recorded_at=a.starts_at)
     assert (a.status, a.attendance, a.next_step) == (
         AppointmentStatus.ATTENDED,
         AttendanceStatus.ARRIVED_LATE_SEEN,
         NextStep.FOLLOW_UP,
     )
-    assert not a.attend(AttendanceStatus.ATTENDED, NextStep.DISCHARGE)
+    assert not a.attend(AttendanceStatus.ATTENDED, NextStep.DISCHARGE, recorded_at=a.ends_at)
     assert a.next_step is NextStep.FOLLOW_UP
 
 
 def test_dna_is_recorded_on_a_booked_or_dna_appointment_only() -> None:
     a = appointment()
-    assert a.dna(AttendanceStatus.DID_NOT_ATTEND)
-    assert a.dna(AttendanceStatus.DID_NOT_ATTEND)  # re-sent: still DNA
+    assert a.dna(AttendanceStatus.DID_NOT_ATTEND, recorded_at=a.ends_at)
+    assert a.dna(AttendanceStatus.DID_NOT_ATTEND, recorded_at=a.ends_at)  # re-sent: still DNA
     seen = appointment()
-    seen.attend(AttendanceStatus.ATTENDED, NextStep.DISCHARGE)
-    assert not seen.dna(AttendanceStatus.DID_NOT_ATTEND)
+    seen.attend(AttendanceStatus.ATTENDED, NextStep.DISCHARGE, recorded_at=seen.ends_at)
+    assert not seen.dna(AttendanceStatus.DID_NOT_ATTEND, recorded_at=seen.ends_at)
     assert seen.status is AppointmentStatus.ATTENDED
 
 
@@ -116,3 +122,15 @@ def test_without_a_deadline_the_rebooking_window_stands_in_and_is_not_kept_as_on
     assert (request.replaces, request.booked_by) == (a.appointment_id, BookedBy.PRACTICE_DIRECT)
     [slot] = RotaSession.schedule(plan(HOME), uuid.uuid4())[0].slots[:1]
     assert request.appointment_on([slot], NOW).respond_by is None
+
+
+def test_no_outcome_can_be_recorded_before_the_appointment_starts() -> None:
+    a = appointment()
+    early = a.starts_at - timedelta(seconds=1)
+    with pytest.raises(OutcomeBeforeStart) as refused:
+        a.attend(AttendanceStatus.ATTENDED, NextStep.DISCHARGE, recorded_at=early)
+    assert isinstance(refused.value, RuleViolation)
+    assert "before the appointment starts" in refused.value.reason
+    with pytest.raises(OutcomeBeforeStart):
+        a.dna(AttendanceStatus.DID_NOT_ATTEND, recorded_at=early)
+    assert (a.status, a.attendance) == (AppointmentStatus.BOOKED, None)

@@ -28,6 +28,7 @@ from shared.contracts.codes import (
     EscalationTarget,
     Modality,
     NextStep,
+    SessionCancellationReason,
 )
 from shared.errors import RuleViolation
 
@@ -49,9 +50,10 @@ def test_a_session_is_scheduled_with_its_slots_and_cancelled_once() -> None:
     assert scheduled.session is session
     assert [s.kind for s in session.slots].count(SlotKind.ADMIN) == 1
     assert {s.session_id for s in session.slots} == {session.session_id}
-    assert session.cancel("MHP off sick") == [SessionWasCancelled(session, "MHP off sick")]
+    sick = SessionCancellationReason.CLINICIAN_SICKNESS
+    assert session.cancel(sick, "MHP off sick") == [SessionWasCancelled(session, sick, "MHP off sick")]
     assert session.status is SessionStatus.CANCELLED
-    assert session.cancel("again") == []
+    assert session.cancel(SessionCancellationReason.OTHER, "again") == []
 
 
 def request(

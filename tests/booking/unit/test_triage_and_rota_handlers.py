@@ -26,6 +26,7 @@ from shared.contracts.codes import (
     EscalationReason,
     EscalationTarget,
     Modality,
+    SessionCancellationReason,
     SessionPeriod,
 )
 from shared.contracts.v1 import (
@@ -178,12 +179,17 @@ async def test_a_cancelled_session_rebooks_what_it_can_and_waitlists_the_rest(
     for event in (urgent, routine):
         await book_from_triage(book_from(event), uow, ctx)
     uow.events.clear()
-    outcomes = await cancel_session(CancelSession(morning, "MHP off sick"), uow, ctx)
+    outcomes = await cancel_session(
+        CancelSession(morning, SessionCancellationReason.CLINICIAN_SICKNESS, "MHP off sick"), uow, ctx
+    )
     assert sorted(type(o).__name__ for o in outcomes) == ["Appointment", "WaitlistEntry"]
     assert uow.sessions.rows[morning].status is SessionStatus.CANCELLED
     assert {s.status for s in uow.slots.rows.values() if s.session_id == morning} == {SlotStatus.CANCELLED}
     [announced] = uow.events_of(SessionCancelled)
-    assert announced.data.reason == "MHP off sick"
+    assert (announced.data.reason_code, announced.data.reason) == (
+        SessionCancellationReason.CLINICIAN_SICKNESS,
+        "MHP off sick",
+    )
     followers = sorted(e.event_type for e in uow.events if e.causation_id == announced.event_id)
     assert followers == sorted(
         [
@@ -197,7 +203,7 @@ async def test_a_cancelled_session_rebooks_what_it_can_and_waitlists_the_rest(
     [moved] = [o for o in outcomes if isinstance(o, Appointment)]
     assert (moved.call_id, moved.starts_at.date()) == (routine.data.call_id, TODAY + timedelta(days=1))
     uow.events.clear()
-    assert await cancel_session(CancelSession(morning), uow, ctx) == []
+    assert await cancel_session(CancelSession(morning, SessionCancellationReason.ROTA_ERROR), uow, ctx) == []
     assert uow.events == []
 
 
@@ -205,7 +211,7 @@ async def test_cancelling_an_unknown_session_is_not_found(
     uow: FakeBookingUnitOfWork, ctx: BookingContext
 ) -> None:
     with pytest.raises(SessionNotFound):
-        await cancel_session(CancelSession(uuid.uuid4()), uow, ctx)
+        await cancel_session(CancelSession(uuid.uuid4(), SessionCancellationReason.OTHER), uow, ctx)
 
 
 async def test_a_practice_cap_is_set(uow: FakeBookingUnitOfWork, ctx: BookingContext) -> None:

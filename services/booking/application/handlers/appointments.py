@@ -61,7 +61,7 @@ async def cancel_appointment(
 
 async def record_dna(cmd: RecordDna, uow: BookingUnitOfWork, ctx: BookingContext) -> Appointment:
     appointment = await _get(uow, cmd.appointment_id, notice=True)
-    if appointment.dna(cmd.attendance):
+    if appointment.dna(cmd.attendance, recorded_at=cmd.recorded_at):
         await uow.appointments.save(appointment)
     return appointment
 
@@ -74,7 +74,7 @@ async def record_attendance(
     Returns the follow-up booked, if any.
     """
     appointment = await _get(uow, cmd.appointment_id, notice=True)
-    if not appointment.attend(cmd.attendance, cmd.next_step):
+    if not appointment.attend(cmd.attendance, cmd.next_step, recorded_at=cmd.recorded_at):
         return None
     await uow.appointments.save(appointment)
     kind = next_appointment_type(appointment.appointment_type, cmd.next_step)

@@ -11,7 +11,7 @@ from services.booking.application.handlers.allocation import book_or_waitlist, r
 from services.booking.application.publishing import publish
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment
-from services.booking.domain.rota import RotaSession
+from services.booking.domain.rota import RotaSession, check_rota_window
 from services.booking.domain.waitlist import WaitlistEntry
 from shared.contracts.codes import CancelledBy
 
@@ -28,6 +28,7 @@ class RotaLoaded:
 
 async def load_rota(cmd: LoadRota, uow: BookingUnitOfWork, ctx: BookingContext) -> RotaLoaded:
     """Create sessions and their slots; a session already on the rota is left as it is (reloads are safe)."""
+    check_rota_window(cmd.sessions, ctx.clock())  # all or nothing: one bad row refuses the whole rota
     created: list[uuid.UUID] = []
     existing = 0
     for plan in cmd.sessions:
@@ -48,7 +49,7 @@ async def cancel_session(
     session = await uow.sessions.get(cmd.session_id)
     if session is None:
         raise SessionNotFound(f"no session {cmd.session_id} on the rota")
-    events = session.cancel(cmd.reason)
+    events = session.cancel(cmd.reason_code, cmd.reason)
     if not events:
         return []
     await uow.sessions.save(session)
