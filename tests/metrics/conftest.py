@@ -6,14 +6,31 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import uvicorn
 
 from services.metrics.bootstrap import build_host
+from services.metrics.cli import archive_size
 from services.metrics.settings import MetricsSettings
+from shared.contracts.envelope import Envelope
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
+from tests.support.amqp import eventually, publish_event
+
+
+async def publish_and_wait(
+    url: str, host: ServiceHost, events: list[Envelope[Any]], timeout: float = 120
+) -> None:
+    """Publish `events` (16 at a time) and wait until the metrics host has archived them all."""
+    for start in range(0, len(events), 16):
+        await asyncio.gather(*(publish_event(url, e) for e in events[start : start + 16]))
+
+    async def consumed() -> bool:
+        return await archive_size(host.db) >= len(events)
+
+    await eventually(consumed, timeout=timeout, message="not every event was archived")
 
 
 @dataclass

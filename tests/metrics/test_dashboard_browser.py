@@ -3,18 +3,16 @@ an escalation published over the broker while the page is open."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
 import pytest
 
-from services.metrics.cli import archive_size
 from shared.contracts.codes import EscalationReason, EscalationTarget
 from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
 from tests.metrics import journeys as gen
-from tests.metrics.conftest import Served
-from tests.support.amqp import eventually, publish_event
+from tests.metrics.conftest import Served, publish_and_wait
+from tests.support.amqp import publish_event
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +36,7 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
 
     journeys, sessions = gen.generate(seed=11, journeys_per_pcn=30)
     events = gen.events(journeys, sessions)
-    for start in range(0, len(events), 16):
-        await asyncio.gather(*(publish_event(amqp_url, e) for e in events[start : start + 16]))
-
-    async def consumed() -> bool:
-        return await archive_size(served_metrics.host.db) >= len(events)
-
-    await eventually(consumed, timeout=120)
+    await publish_and_wait(amqp_url, served_metrics.host, events)
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)

@@ -3,7 +3,6 @@ accepts, so no impossible date reaches its figures, and a hostile report query i
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,11 +19,11 @@ from services.metrics.application.handlers.archive import archive_event
 from services.metrics.bootstrap import MIGRATIONS, build_host
 from services.metrics.cli import archive_size
 from services.metrics.settings import MetricsSettings
-from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import REASON_HEADER
 from shared.migrations import prepare_schema
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
+from tests.metrics.unit.builders import altered_body
 from tests.support.amqp import eventually, get_all, publish_event, publish_raw
 from tests.support.factories import call_received
 
@@ -38,19 +37,6 @@ IMPOSSIBLE: list[dict[str, Any]] = [
     {"data__patient__date_of_birth": "1800-01-01"},
     {"data__patient__date_of_birth": "2100-01-01"},
 ]
-
-
-async def _publish_altered(url: str, event: Envelope[Any], changes: dict[str, Any]) -> None:
-    body = event.model_dump(mode="json")
-    for path, value in changes.items():
-        target = body
-        *parents, last = path.split("__")
-        for part in parents:
-            target = target[part]
-        target[last] = value
-    await publish_raw(
-        url, json.dumps(body).encode(), routing_key=event.routing_key, message_id=str(event.event_id)
-    )
 
 
 def _client(host: ServiceHost) -> httpx.AsyncClient:
@@ -73,7 +59,9 @@ async def test_events_with_impossible_dates_are_dead_lettered_and_never_archived
     metrics: ServiceHost, amqp_url: str
 ) -> None:
     for changes in IMPOSSIBLE:
-        await _publish_altered(amqp_url, call_received(), changes)
+        event = call_received()
+        body = altered_body(event, **changes)
+        await publish_raw(amqp_url, body, routing_key=event.routing_key, message_id=str(event.event_id))
     valid = call_received(date_of_birth=date(1990, 5, 1))
     await publish_event(amqp_url, valid)
 

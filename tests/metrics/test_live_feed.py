@@ -14,7 +14,7 @@ from services.metrics.cli import archive_size
 from shared.contracts.codes import EscalationReason, EscalationTarget
 from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
 from tests.metrics import journeys as gen
-from tests.metrics.conftest import Served
+from tests.metrics.conftest import Served, publish_and_wait
 from tests.support.amqp import eventually, publish_event
 
 pytestmark = pytest.mark.integration
@@ -81,13 +81,7 @@ async def test_trust_view_puts_every_pcn_side_by_side_with_variation_flags(
 ) -> None:
     journeys, sessions = gen.generate(seed=7, journeys_per_pcn=25)
     events = gen.events(journeys, sessions)
-    for start in range(0, len(events), 16):
-        await asyncio.gather(*(publish_event(amqp_url, e) for e in events[start : start + 16]))
-
-    async def consumed() -> bool:
-        return await archive_size(served_metrics.host.db) >= len(events)
-
-    await eventually(consumed, timeout=120)
+    await publish_and_wait(amqp_url, served_metrics.host, events)
     async with httpx.AsyncClient(base_url=served_metrics.base_url, timeout=30) as client:
         response = await client.get("/reports/trust", params={"month": gen.MONTH})
     assert response.status_code == 200

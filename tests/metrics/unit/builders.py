@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from services.metrics.domain.events import ArchivedEvent
 from services.metrics.domain.kinds import EventType
+from shared.contracts.envelope import Envelope
 
 PCN, PRACTICE = "U00123", "Y01234"
 
@@ -20,3 +22,15 @@ def archived_event(
 
 def iso(at: datetime) -> str:
     return at.isoformat()
+
+
+def altered_body(event: Envelope[Any], **changes: Any) -> bytes:
+    """`event` as a hostile producer could send it: fields changed after validation (`data__x` = data.x)."""
+    body = event.model_dump(mode="json")
+    for path, value in changes.items():
+        target = body
+        *parents, last = path.split("__")
+        for part in parents:
+            target = target[part]
+        target[last] = value
+    return json.dumps(body).encode()

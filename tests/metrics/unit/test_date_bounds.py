@@ -3,7 +3,6 @@ overflows or goes negative (month buckets, ages, durations), even at the edges o
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -34,6 +33,7 @@ from shared.contracts.v1 import (
     SessionScheduled,
     SessionScheduledData,
 )
+from tests.metrics.unit.builders import altered_body
 from tests.metrics.unit.fakes import FakeMetricsUnitOfWork, make_context
 from tests.support.factories import call_received
 
@@ -41,18 +41,6 @@ NOW = datetime.now(UTC)
 EARLIEST = EARLIEST_INSTANT
 LATEST = NOW + LATEST_AHEAD - timedelta(minutes=5)
 ORG: dict[str, Any] = {"producer": "RMH/booking", "pcn_code": "U00123", "practice_ods": "Y01234"}
-
-
-def _altered(event: Envelope[Any], **changes: Any) -> bytes:
-    """`event` as a hostile producer could send it: fields changed after validation."""
-    body = event.model_dump(mode="json")
-    for path, value in changes.items():
-        target = body
-        *parents, last = path.split("__")
-        for part in parents:
-            target = target[part]
-        target[last] = value
-    return json.dumps(body).encode()
 
 
 @pytest.mark.parametrize(
@@ -69,7 +57,7 @@ def _altered(event: Envelope[Any], **changes: Any) -> bytes:
 )
 def test_the_contract_metrics_consumes_through_refuses_impossible_dates(changes: dict[str, Any]) -> None:
     with pytest.raises(ContractError):
-        parse_event(_altered(call_received(), **changes))
+        parse_event(altered_body(call_received(), **changes))
 
 
 def _edge_events(at: datetime) -> list[Envelope[Any]]:
