@@ -160,3 +160,18 @@ async def test_the_edges_of_the_window_are_answered(reporting: ServiceHost) -> N
         later = await client.get("/reports/trust", params={"month": "2028-12"})
     assert unicode_pcn.status_code in (404, 422)
     assert later.status_code == 422
+
+
+async def test_live_streams_are_bounded_per_process(reporting: ServiceHost) -> None:
+    from fastapi import FastAPI
+
+    from services.metrics.entrypoints.http import build_router
+
+    full = LiveFeed(max_streams=0)
+    app = FastAPI()
+    app.include_router(build_router(reporting.db, MetricsContext(clock=lambda: gen.AS_OF, feed=full), full))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://metrics") as client:
+        response = await client.get("/live", headers={"Last-Event-ID": "x" * 10_000})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"

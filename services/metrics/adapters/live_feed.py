@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator
 from services.metrics.domain.live_feed import FeedItem
 
 QUEUE_SIZE = 1000
+MAX_STREAMS = 200
+"""Open `/live` streams one process serves; each holds a queue, so more would let a client exhaust memory."""
 
 
 class LiveFeed:
     """Keeps the last `keep` alerts for reconnecting browsers and hands each new one to every stream."""
 
-    def __init__(self, keep: int = 50) -> None:
+    def __init__(self, keep: int = 50, max_streams: int = MAX_STREAMS) -> None:
         self._subscribers: set[asyncio.Queue[FeedItem]] = set()
+        self._max_streams = max_streams
         self.recent: deque[FeedItem] = deque(maxlen=keep)
 
     def publish(self, item: FeedItem) -> None:
@@ -42,3 +45,7 @@ class LiveFeed:
             yield queue
         finally:
             self._subscribers.discard(queue)
+
+    def has_room(self) -> bool:
+        """Whether another stream may open (the `/live` route answers 503 when not)."""
+        return len(self._subscribers) < self._max_streams

@@ -69,6 +69,11 @@ def build_router(db: Database, ctx: MetricsContext, feed: LiveFeed) -> APIRouter
     @router.get("/live", response_class=StreamingResponse)
     async def live(request: Request) -> StreamingResponse:
         """Server-sent events: one `alert` event per escalation or deadline breach, as it is consumed."""
+        if not feed.has_room():
+            # Checked before the stream starts, so a full process answers 503 rather than an empty stream.
+            raise HTTPException(
+                503, detail="live: too many open streams; retry shortly", headers={"Retry-After": "5"}
+            )
         last_seen = request.headers.get("last-event-id")
         if last_seen is not None and len(last_seen) > LAST_EVENT_ID_MAX:
             last_seen = None

@@ -93,3 +93,10 @@ def test_a_reconnecting_browser_gets_what_came_after_its_last_event() -> None:
     assert feed.since("e2") == [_item(3), _item(4)]
     assert feed.since("e0") == []  # forgotten: the page lists recent alerts from the store instead
     assert feed.since(None) == []
+
+
+async def test_the_feed_has_room_for_a_bounded_number_of_streams() -> None:
+    feed = LiveFeed(max_streams=2)
+    async with feed.subscribe(), feed.subscribe():
+        assert not feed.has_room()
+    assert feed.has_room()
