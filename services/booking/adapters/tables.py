@@ -12,6 +12,9 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from services.booking.domain.appointment import AppointmentStatus
+from services.booking.domain.rota import SessionStatus, SlotStatus
+from services.booking.domain.waitlist import WaitlistStatus
 from shared.db import UtcDateTime
 
 
@@ -32,7 +35,7 @@ class RotaSession(SQLModel, table=True):
     clinician: str
     modalities: str  # comma-separated Modality values
     room: str | None = None
-    status: str = "scheduled"  # scheduled | cancelled
+    status: str = SessionStatus.SCHEDULED.value
 
 
 class Slot(SQLModel, table=True):
@@ -54,7 +57,7 @@ class Slot(SQLModel, table=True):
     kind: str  # clinical | admin
     modality: str | None = None
     # free | booked | cancelled: a search shortcut kept in step with appointment_slots (the guard).
-    status: str = "free"
+    status: str = SlotStatus.FREE.value
 
 
 class Appointment(SQLModel, table=True):
@@ -91,7 +94,7 @@ class Appointment(SQLModel, table=True):
     booked_by: str
     respond_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # booked | attended | dna | cancelled
-    status: str = "booked"
+    status: str = AppointmentStatus.BOOKED.value
     attendance: str | None = None  # NHS Data Dictionary attendance (AttendanceStatus)
     cancelled_late: bool = False
     next_step: str | None = None
@@ -139,7 +142,7 @@ class WaitlistEntry(SQLModel, table=True):
     modality: str | None = None
     minutes: int
     appointment_type: str = "initial_assessment"
-    status: str = "waiting"  # waiting | booked | withdrawn
+    status: str = WaitlistStatus.WAITING.value
     created_at: datetime = Field(sa_type=UtcDateTime)
     appointment_id: uuid.UUID | None = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
@@ -102,7 +102,7 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
     async def get_slots(
         pcn: Annotated[PcnCode, Query()],
         practice: Annotated[PracticeOds | None, Query()] = None,
-        status: Annotated[Literal["free", "booked", "cancelled"] | None, Query()] = "free",
+        status: Annotated[SlotStatus | None, Query()] = SlotStatus.FREE,
         start_from: Annotated[BoundedInstant | None, Query(alias="from")] = None,
         start_to: Annotated[BoundedInstant | None, Query(alias="to")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -110,7 +110,7 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
         where = SlotFilter(
             pcn_code=pcn,
             practice_ods=practice,
-            status=SlotStatus(status) if status else None,
+            status=status,
             starts_from=start_from,
             starts_to=start_to,
             limit=limit,
