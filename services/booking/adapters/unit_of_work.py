@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Self
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.booking.adapters.repositories import SqlAppointments, SqlCaps, SqlRefusals, SqlWaitlist
 from services.booking.adapters.rota_repositories import SqlSessions, SqlSlots
+from services.booking.application.unit_of_work import SlotTaken
 from shared.db import Database
 from shared.unit_of_work import SqlUnitOfWork
 
@@ -23,6 +25,17 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
         self.waitlist = SqlWaitlist(session)
         self.caps = SqlCaps(session)
         self.refusals = SqlRefusals(session)
+
+    @classmethod
+    @asynccontextmanager
+    async def begin(cls, db: Database) -> AsyncIterator[Self]:
+        """A unit of work of its own (HTTP, CLI). The live-claim unique index refusing a second claim at
+        commit means another process took the slot first: the same answer as a failed compare-and-set."""
+        try:
+            async with db.transaction() as session:
+                yield cls(session)
+        except IntegrityError as exc:
+            raise SlotTaken("a slot was claimed by another unit of work") from exc
 
     @classmethod
     @asynccontextmanager

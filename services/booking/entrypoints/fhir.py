@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application import queries
@@ -130,7 +129,7 @@ def build_fhir_router(db: Database, ctx: BookingContext) -> APIRouter:
                 appointment = await direct_book(command, uow, ctx)
         except DirectBookingRefused as refused:
             return outcome(409, "conflict", refused.reason)
-        except (SlotTaken, IntegrityError):
+        except SlotTaken:
             return outcome(409, "conflict", SLOT_JUST_TAKEN)
         return fhir_response(appointment_resource(appointment), 201)
 

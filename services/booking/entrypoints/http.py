@@ -10,7 +10,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy.exc import IntegrityError
 
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application import queries
@@ -138,7 +137,7 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
                 appointment = await direct_book(command, uow, ctx)
         except DirectBookingRefused as refused:
             raise HTTPException(409, detail=refused.reason) from None
-        except (SlotTaken, IntegrityError):
+        except SlotTaken:
             # Another booking took the slot between our check and our claim (two replicas or processes).
             raise HTTPException(409, detail=SLOT_JUST_TAKEN) from None
         return AppointmentView.of(appointment)
