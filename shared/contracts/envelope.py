@@ -22,13 +22,9 @@ from shared.contracts.text import DateOfBirth, check_instant, refuse_numbers
 from shared.contracts.text import ShortText as ShortText  # re-exported for the contracts
 
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
 def _check_nhs_number(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value)
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         raise ValueError("NHS number must be 10 digits")
     # The message must not echo the number: reasons end up in dead-letter headers.
     if not nhs_number_is_valid(digits):
@@ -36,16 +32,24 @@ def _check_nhs_number(value: str) -> str:
     return digits
 
 
-UtcDatetime = Annotated[
-    AwareDatetime, BeforeValidator(refuse_numbers), AfterValidator(_to_utc), AfterValidator(check_instant)
-]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(refuse_numbers), AfterValidator(check_instant)]
 """A timezone-aware instant, normalised to UTC, between 2000 and two years ahead (`shared.contracts.text`).
 Naive datetimes and numbers (which pydantic would read as Unix time) are refused."""
 
 NhsNumber = Annotated[str, AfterValidator(_check_nhs_number)]
-PcnCode = Annotated[str, StringConstraints(pattern=r"^U\d{5}$")]
+
+
+def _ascii_digits(value: str) -> str:
+    # The published patterns use `\d`, which JSON Schema (ECMA-262) reads as 0-9; Python and pydantic
+    # would also take other scripts' digits (full-width ones), so an envelope could dodge routing checks.
+    if not value.isascii():
+        raise ValueError("must be written in ASCII letters and digits")
+    return value
+
+
+PcnCode = Annotated[str, StringConstraints(pattern=r"^U\d{5}$"), AfterValidator(_ascii_digits)]
 """A Primary Care Network code as issued by ODS (U followed by five digits)."""
-PracticeOds = Annotated[str, StringConstraints(pattern=r"^[A-Z]\d{5}$")]
+PracticeOds = Annotated[str, StringConstraints(pattern=r"^[A-Z]\d{5}$"), AfterValidator(_ascii_digits)]
 """A GP practice ODS code (one letter, five digits)."""
 OrgCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,8}$")]
 Producer = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3,8}/[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -77,7 +81,9 @@ class Envelope(Contract, Generic[DataT]):
 
     event_id: uuid.UUID = Field(description="Unique per event; the deduplication key.")
     event_type: str
-    schema_version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = "1.0"
+    schema_version: Annotated[
+        str, StringConstraints(pattern=r"^\d+\.\d+$"), AfterValidator(_ascii_digits)
+    ] = "1.0"
     occurred_at: UtcDatetime
     correlation_id: uuid.UUID = Field(
         description="The patient episode: shared by every event of one journey."

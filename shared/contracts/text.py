@@ -61,7 +61,10 @@ def refuse_numbers(value: Any) -> Any:
 
 def check_instant(value: datetime, *, now: datetime | None = None) -> datetime:
     """A UTC instant between 2000 and two years from now."""
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC instant: a ValueError, so a 422 not a 500
+        raise ValueError("is outside the range of dates") from None
     now = now or datetime.now(UTC)
     if value < EARLIEST_INSTANT:
         raise ValueError("must not be before 2000-01-01")

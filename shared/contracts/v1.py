@@ -147,6 +147,15 @@ class SessionScheduledData(Contract):
     room: CleanText | None = Field(default=None, max_length=64)
     clinician: StaffId
 
+    @model_validator(mode="after")
+    def _one_session_in_time(self) -> SessionScheduledData:
+        # Capacity is counted by session_date: it must be the day the session runs, in London.
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.session_date != self.starts_at.astimezone(LONDON).date():
+            raise ValueError("session_date must be the London date of starts_at")
+        return self
+
 
 class SessionScheduled(Envelope[SessionScheduledData]):
     EVENT_TYPE = "session.scheduled"

@@ -158,6 +158,7 @@ async def test_a_malformed_key_is_refused(client: Any, key: str) -> None:
         ({"text": "x" * 1_000}, "text"),
         ({"text": "hello", "when": "9999-12-31T23:59:59Z"}, "when"),
         ({"text": "hello", "when": "0001-01-01T00:00:00Z"}, "when"),
+        ({"text": "hello", "when": "0001-01-01T00:00:00+01:00"}, "when"),
         ({"text": "hello", "when": 1700000000}, "when"),
         ({"text": "hello", "count": 10**30}, "count"),
     ],

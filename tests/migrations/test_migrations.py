@@ -245,7 +245,7 @@ async def test_revision_writes_the_model_changes_and_upgrading_applies_them(
     outbox.append_column(Column("note", String(), nullable=True))
     Table("audit", metadata, Column("id", Integer, primary_key=True), Column("at", UtcDateTime()))
     changed = Database(db.url, [*tables, metadata.tables["audit"]])
-    previous = head_revision(copy)
+    previous = str(head_revision(copy))
     expected = f"{int(previous) + 1:04d}"  # revisions are numbered: the next one after the head
     try:
         path = await autogenerate_revision(changed, copy, "audit table and outbox note")

@@ -35,7 +35,6 @@ from services.booking.domain.direct_booking import SLOT_JUST_TAKEN, DirectBookin
 from services.booking.domain.rota import SessionOutsideRotaWindow, SlotStatus
 from services.booking.entrypoints.http_models import (
     AppointmentView,
-    BoundedInstant,
     CancelAppointmentRequest,
     CancelSessionRequest,
     CancelSessionResponse,
@@ -51,6 +50,7 @@ from services.booking.entrypoints.http_models import (
 )
 from shared.contracts.codes import AppointmentType
 from shared.contracts.envelope import PcnCode, PracticeOds
+from shared.contracts.text import Instant
 from shared.db import Database
 
 
@@ -102,8 +102,8 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
         pcn: Annotated[PcnCode, Query()],
         practice: Annotated[PracticeOds | None, Query()] = None,
         status: Annotated[SlotStatus | None, Query()] = SlotStatus.FREE,
-        start_from: Annotated[BoundedInstant | None, Query(alias="from")] = None,
-        start_to: Annotated[BoundedInstant | None, Query(alias="to")] = None,
+        start_from: Annotated[Instant | None, Query(alias="from")] = None,
+        start_to: Annotated[Instant | None, Query(alias="to")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[SlotView]:
         where = SlotFilter(
@@ -195,8 +195,8 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
     @router.get("/counts/prescription-slots", response_model=CountView)
     async def get_prescription_count(
         pcn: Annotated[PcnCode, Query()],
-        start_from: Annotated[BoundedInstant | None, Query(alias="from")] = None,
-        start_to: Annotated[BoundedInstant | None, Query(alias="to")] = None,
+        start_from: Annotated[Instant | None, Query(alias="from")] = None,
+        start_to: Annotated[Instant | None, Query(alias="to")] = None,
     ) -> CountView:
         """Prescription slots booked (not cancelled) for a PCN, for the monthly return."""
         async with reading(db) as uow:

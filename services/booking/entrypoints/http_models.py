@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.booking.entrypoints.rota_file import RotaEntry
 from shared.contracts.codes import AppointmentType, CancelledBy, Modality, SessionCancellationReason
 from shared.contracts.envelope import PcnCode, PracticeOds
 from shared.contracts.text import IdentifierFreeText, Instant
-
-
-def _no_overflow(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-    # Instant converts to UTC; an offset at the very ends of the calendar overflows: refuse it like 9999.
-    try:
-        return handler(value)
-    except OverflowError:
-        raise ValueError("must be an instant between 2000-01-01 and two years ahead") from None
-
-
-BoundedInstant = Annotated[Instant, WrapValidator(_no_overflow)]
-"""A UTC instant within the contracts' sane window (2000 to two years ahead); numbers refused."""
 
 
 class _Request(BaseModel):
@@ -89,9 +77,7 @@ class SlotView(_View):
 class DirectBookingRequest(_Request):
     pcn_code: PcnCode
     practice_ods: PracticeOds
-    starts_at: BoundedInstant = Field(
-        description="Start of a free MHP slot at the practice (timezone-aware)."
-    )
+    starts_at: Instant = Field(description="Start of a free MHP slot at the practice (timezone-aware).")
     minutes: Literal[30, 60] = 30
     modality: Modality
     appointment_type: AppointmentType = AppointmentType.INITIAL_ASSESSMENT

@@ -33,6 +33,7 @@ from shared.contracts.v1 import (
     SessionScheduled,
     SessionScheduledData,
 )
+from shared.working_time import LONDON
 from tests.metrics.unit.builders import altered_body
 from tests.metrics.unit.fakes import FakeMetricsUnitOfWork, make_context
 from tests.support.factories import call_received
@@ -96,13 +97,15 @@ def _edge_events(at: datetime) -> list[Envelope[Any]]:
         **ORG,
         **correlation,
     )
+    # A session at the very edge of the window (the contract refuses one that ends before it starts).
+    session_starts = at if at == EARLIEST else at - timedelta(hours=4)
     session = SessionScheduled.create(
         SessionScheduledData(
             session_id=uuid.uuid4(),
-            session_date=local_day,
+            session_date=session_starts.astimezone(LONDON).date(),
             period=SessionPeriod.AM,
-            starts_at=LATEST,
-            ends_at=EARLIEST,  # ends before it starts: no negative capacity
+            starts_at=session_starts,
+            ends_at=session_starts + timedelta(hours=4),
             modalities=(Modality.TELEPHONE,),
             clinician="mhp-001",
         ),
