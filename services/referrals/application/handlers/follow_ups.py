@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.referrals.application.commands import OpenDnaFollowUp, RecordFollowUpOutcome
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import FollowUpNotFound
-from services.referrals.application.publish import Where, publish
+from services.referrals.application.publishing import Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp
 from shared.logging import get_logger

@@ -20,7 +20,7 @@ from services.referrals.application.commands import (
 )
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import ReferralNotFound
-from services.referrals.application.publish import Where, publish
+from services.referrals.application.publishing import Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
 from services.referrals.domain import events
 from services.referrals.domain.decisions import MakeReferral, attendance_action, triage_action

@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 
 from services.referrals.application.commands import ChaseUnansweredReferrals, EscalateOverdueFollowUps
 from services.referrals.application.context import ReferralsContext
-from services.referrals.application.publish import Record, Where, publish
+from services.referrals.application.publishing import Record, Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
 from services.referrals.domain import events
 from shared.logging import get_logger

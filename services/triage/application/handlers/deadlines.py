@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.triage.application import events
+from services.triage.application import publishing
 from services.triage.application.commands import EscalateOverdueCalls
 from services.triage.application.context import TriageContext
 from services.triage.application.unit_of_work import TriageUnitOfWork
@@ -16,7 +16,7 @@ async def escalate_overdue_calls(cmd: EscalateOverdueCalls, uow: TriageUnitOfWor
     for call in await uow.calls.overdue(now, cmd.limit):
         if not call.needs_deadline_escalation(now):
             continue
-        event = events.deadline_escalated(call, now, producer=ctx.producer)
+        event = publishing.deadline_escalated(call, now, producer=ctx.producer)
         call.mark_escalated(now, event.event_id)
         if await uow.calls.claim_deadline_escalation(call):
             uow.add_event(event)

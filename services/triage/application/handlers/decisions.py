@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.triage.application import events
+from services.triage.application import publishing
 from services.triage.application.commands import RecordDecision
 from services.triage.application.context import TriageContext
 from services.triage.application.unit_of_work import TriageUnitOfWork
@@ -21,9 +21,9 @@ async def record_decision(cmd: RecordDecision, uow: TriageUnitOfWork, ctx: Triag
     decided = call.decide(cmd.decision, current=current, decided_at=cmd.decided_at or ctx.clock())
     if decided.repeated:
         return decided  # a retry or an agreeing clinician: no new decision, no new events
-    triaged = events.call_triaged(call, decided, producer=ctx.producer)
+    triaged = publishing.call_triaged(call, decided, producer=ctx.producer)
     uow.add_event(triaged)
-    escalated = events.risk_escalated(call, decided, triaged, producer=ctx.producer)
+    escalated = publishing.risk_escalated(call, decided, triaged, producer=ctx.producer)
     if escalated is not None:
         uow.add_event(escalated)
     await uow.decisions.add(decided.decision)

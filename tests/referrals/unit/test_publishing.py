@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.referrals.application.publish import Where, envelope
+from services.referrals.application.publishing import Where, envelope
 from services.referrals.domain import events
 from services.referrals.domain.episode import Episode
 from shared.contracts import v1
