@@ -73,12 +73,16 @@ def check_instant(value: datetime, *, now: datetime | None = None) -> datetime:
     return value
 
 
+def age_on(date_of_birth: date, on: date) -> int:
+    """Age in whole years on the day `on`."""
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
 def date_of_birth_problem(value: date, on: date) -> str | None:
     """Why a date of birth cannot be right on the day `on` (the call), naming the rule, never the value."""
     if value > on:
         return "data.patient.date_of_birth: is after the date of the call; check the patient's record"
-    years = on.year - value.year - ((on.month, on.day) < (value.month, value.day))
-    if years > MAX_AGE_YEARS:
+    if age_on(value, on) > MAX_AGE_YEARS:
         return f"data.patient.date_of_birth: gives an age over {MAX_AGE_YEARS}; check the patient's record"
     return None
 

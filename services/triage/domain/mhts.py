@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from services.triage.domain.intake import age_on, call_day
+from services.triage.domain.intake import call_day
 from shared.contracts.codes import (
     DEFAULT_DISPOSITION,
     RESPONSE_WINDOW,
@@ -23,6 +23,7 @@ from shared.contracts.codes import (
     OutOfScopeReason,
     TriageCode,
 )
+from shared.contracts.text import age_on
 from shared.errors import RuleViolation
 
 MIN_AGE = 18

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.triage.domain.deadlines import CallbackPolicy, CallbackTarget, deadline_breached
-from services.triage.domain.intake import Priority, identity_problem, worklist_priority
+from services.triage.domain.intake import Priority, worklist_priority
 from services.triage.domain.mhts import (
     ContactOutcome,
     DecisionInput,
@@ -106,23 +106,6 @@ def test_deadline_is_met_exactly_at_its_limit_and_breached_just_after() -> None:
 
 
 # --- identity at intake ---------------------------------------------------------------------------
-
-
-def test_date_of_birth_after_the_call_is_refused_without_echoing_it() -> None:
-    problem = identity_problem(date(2026, 11, 17), london(2026, 11, 16, 10))
-    assert problem is not None
-    assert problem.startswith("data.patient.date_of_birth:")
-    assert "2026" not in problem
-
-
-def test_implausibly_old_date_of_birth_is_refused() -> None:
-    problem = identity_problem(date(1890, 1, 1), london(2026, 11, 16, 10))
-    assert problem is not None
-    assert "over 125" in problem
-
-
-def test_birth_on_the_day_of_the_call_is_plausible() -> None:
-    assert identity_problem(date(2026, 11, 16), london(2026, 11, 16, 10)) is None
 
 
 # --- worklist priority ----------------------------------------------------------------------------
