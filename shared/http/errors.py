@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import RuleViolation
+from shared.errors import NotYet, RuleViolation
 from shared.logging import redact_text
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -44,9 +44,17 @@ async def _on_rule_violation(_request: Request, error: Exception) -> JSONRespons
     return JSONResponse({"detail": error.reason}, status_code=409)
 
 
+async def _on_not_yet(_request: Request, error: Exception) -> JSONResponse:
+    # A race lost to a concurrent change (a slot taken at commit): nothing was changed, try again. A 503
+    # rather than a 409 so the idempotency store does not keep it: the same key may be retried.
+    assert isinstance(error, NotYet)
+    return JSONResponse({"detail": error.reason}, status_code=503, headers={"Retry-After": "1"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(RuleViolation, _on_rule_violation)
+    app.add_exception_handler(NotYet, _on_not_yet)
 
 
 class BodySizeLimit:

@@ -18,7 +18,7 @@ from sqlmodel import SQLModel, select
 
 from shared.contracts.text import CleanText, IdentifierFreeText, Instant
 from shared.db import Database
-from shared.errors import RuleViolation
+from shared.errors import NotYet, RuleViolation
 from shared.http.idempotency import IdempotencyRecord
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
@@ -52,6 +52,8 @@ def _router(db: Database, gate: asyncio.Event) -> APIRouter:
             raise RuntimeError("a bug")
         if note.text == "refuse":
             raise RuleViolation("text: refused by the probe's rule")
+        if note.text == "race":
+            raise NotYet("slot: taken by a concurrent booking; try again")
         if note.text == "missing":
             raise HTTPException(404, "no such thing")
         async with db.transaction() as session:
@@ -130,6 +132,14 @@ async def test_a_5xx_is_not_stored_so_the_client_may_retry(client: Any) -> None:
     assert failed.status_code == 500
     async with host.db.read() as session:
         assert await session.get(IdempotencyRecord, "boom") is None
+
+
+async def test_a_lost_race_is_a_503_to_retry_and_its_key_stays_free(client: Any) -> None:
+    http, host, _ = client
+    lost = await http.post("/notes", json={"text": "race"}, headers={"Idempotency-Key": "race-1"})
+    assert (lost.status_code, lost.headers["retry-after"]) == (503, "1")
+    async with host.db.read() as session:
+        assert await session.get(IdempotencyRecord, "race-1") is None
 
 
 async def test_4xx_answers_are_replayed_too(client: Any) -> None:

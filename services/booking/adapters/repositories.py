@@ -147,7 +147,7 @@ class SqlWaitlist(SqlRepository):
         query = (
             select(w)
             .where((w.pcn_code == pcn_code) & (w.status == WaitlistStatus.WAITING.value))
-            .order_by(col(w.respond_by))
+            .order_by(col(w.respond_by), col(w.created_at), col(w.entry_id))  # as domain.waitlist.by_deadline
             .limit(limit)
         )
         return [mapping.entry_of(r) for r in (await self.session.exec(query)).all()]

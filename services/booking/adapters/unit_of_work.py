@@ -35,6 +35,8 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
             async with db.transaction() as session:
                 yield cls(session)
         except IntegrityError as exc:
+            if not _lost_booking_race(exc):
+                raise  # any other constraint (a duplicate session, say) is not "someone took the slot"
             raise SlotTaken("a slot was claimed by another unit of work") from exc
 
     @classmethod
@@ -43,3 +45,18 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
         """For queries: no write lock, nothing committed."""
         async with db.read() as session:
             yield cls(session)
+
+
+# The partial unique indexes that make a booking race lose at commit (PostgreSQL names the index,
+# SQLite the columns): one live claim per slot, one live initial appointment per call.
+_BOOKING_RACE_MARKERS = (
+    "uq_booking_live_slot",
+    "uq_booking_live_call",
+    "booking_appointment_slots.slot_id",
+    "booking_appointments.call_id",
+)
+
+
+def _lost_booking_race(error: IntegrityError) -> bool:
+    message = str(error.orig)
+    return any(marker in message for marker in _BOOKING_RACE_MARKERS)

@@ -74,7 +74,7 @@ class WaitlistEntry:
 
 def by_deadline(entries: Iterable[WaitlistEntry]) -> list[WaitlistEntry]:
     """Freed capacity is offered earliest deadline first (the first to wait first among equals)."""
-    return sorted(entries, key=lambda e: e.respond_by)
+    return sorted(entries, key=lambda e: (e.respond_by, e.created_at, e.entry_id))
 
 
 def waitlisting_events(

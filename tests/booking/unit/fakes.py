@@ -14,7 +14,7 @@ from services.booking.domain.allocation import SlotQuery, first_fit
 from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.direct_booking import Refusal
 from services.booking.domain.rota import RotaSession, SessionStatus, Slot, SlotKind, SlotStatus
-from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus
+from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus, by_deadline
 from shared.contracts.codes import AppointmentType, BookedBy, SessionPeriod
 from tests.support.clock import FakeClock
 from tests.support.fake_uow import FakeUnitOfWork
@@ -224,7 +224,7 @@ class FakeWaitlist:
         return _copy(found[0]) if found else None
 
     async def waiting_in(self, pcn_code: str, limit: int | None = None) -> list[WaitlistEntry]:
-        found = sorted((e for e in self.waiting() if e.pcn_code == pcn_code), key=lambda e: e.respond_by)
+        found = by_deadline(e for e in self.waiting() if e.pcn_code == pcn_code)
         return [_copy(e) for e in found[:limit]]
 
 

@@ -71,6 +71,18 @@ def test_the_waitlist_is_served_earliest_deadline_first() -> None:
     assert [e.respond_by - NOW for e in by_deadline(entries)] == [timedelta(hours=h) for h in (30, 50, 70)]
 
 
+def test_among_equal_deadlines_the_first_to_wait_is_offered_first() -> None:
+    same_deadline = [
+        WaitlistEntry.of(
+            request(24, uuid.uuid4()), cause_event_id=uuid.uuid4(), now=NOW + timedelta(minutes=m)
+        )
+        for m in (20, 0, 10)
+    ]
+    assert [e.created_at - NOW for e in by_deadline(same_deadline)] == [
+        timedelta(minutes=m) for m in (0, 10, 20)
+    ]
+
+
 def test_a_waitlisted_case_is_escalated_to_the_practice_clinical_lead_with_its_deadline() -> None:
     cancelled = uuid.uuid4()
     entry = WaitlistEntry.of(request(24, replaces=cancelled), cause_event_id=uuid.uuid4(), now=NOW)

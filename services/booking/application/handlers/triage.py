@@ -9,6 +9,7 @@ from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment, BookingRequest
 from services.booking.domain.waitlist import WaitlistEntry
 from shared.contracts.codes import CancelledBy
+from shared.errors import RuleViolation
 
 
 async def book_from_triage(
@@ -25,9 +26,9 @@ async def book_from_triage(
         await uow.waitlist.save(waiting)
     outcome = None
     if cmd.needs_appointment:
-        # The contract guarantees both for an appointment disposition.
-        assert cmd.respond_by is not None
-        assert cmd.minutes is not None
+        # The contract guarantees both for an appointment disposition; refuse (not assert: -O drops it).
+        if cmd.respond_by is None or cmd.minutes is None:
+            raise RuleViolation("an appointment disposition needs respond_by and appointment_minutes")
         request = BookingRequest(
             call_id=cmd.call_id,
             correlation_id=cmd.correlation_id,
