@@ -2,8 +2,9 @@
 
 An event that every consumer refuses (say a `call.received` the contract refuses) lands in the DLQ of
 each queue it was routed to: triage's and metrics'. Operators should see *one* bad input, not one per
-consumer, so the view groups the copies by AMQP `message_id` (the event id, or the id the sender gave a
-body that never parsed) and lists the queues and reasons beside it. Reading is a peek: the messages are
+consumer, so the view groups the copies by AMQP `message_id` (the event id, the id the sender gave a body
+that never parsed, or the body's hash when it gave none) together with the body's hash, and lists the
+queues and reasons beside it. Reading is a peek: the messages are
 taken without acknowledgement and the channel is closed, so the broker puts every one back.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
-from shared.messaging.consumer import REASON_HEADER
+from shared.messaging.consumer import BODY_HASH_HEADER, REASON_HEADER
 
 
 @dataclass
@@ -38,8 +39,12 @@ def group(messages: Iterable[tuple[str, AbstractIncomingMessage]]) -> list[DeadL
     grouped: dict[str, DeadLetter] = {}
     for index, (queue, message) in enumerate(messages):
         headers = message.headers or {}
-        key = message.message_id or f"<no message id #{index}>"
-        letter = grouped.setdefault(key, DeadLetter(key, message.type))
+        # One bad input = one message id *and* one body: a sender reusing another message's id with
+        # other bytes does not merge into that message's line.
+        message_id = message.message_id or f"<no message id #{index}>"
+        body = str(headers[BODY_HASH_HEADER]) if BODY_HASH_HEADER in headers else f"#{index}"
+        key = f"{message_id} {body}"
+        letter = grouped.setdefault(key, DeadLetter(message_id, message.type))
         letter.queues.append(queue)
         reason = str(headers.get(REASON_HEADER, "dead-lettered by the broker (delivery limit)"))
         if reason not in letter.reasons:

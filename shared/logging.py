@@ -73,18 +73,28 @@ def _is_ten_digit_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 10**9 <= value < 10**10
 
 
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if _is_ten_digit_int(value) and nhs_number_is_valid(str(value)):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_redact(v) for v in value]
+    return value
+
+
 def redact_nhs_numbers(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Safety net under the rule "never log identity": a valid NHS number in any log value is replaced.
+    """Safety net under the rule "never log identity": a valid NHS number in any log value is replaced,
+    however deeply it sits in dicts and lists.
 
     Catches what a careless `log.info(..., detail=str(exc))` would leak (pydantic messages echo input).
     """
     for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = redact_text(value)
-        elif _is_ten_digit_int(value) and nhs_number_is_valid(str(value)):
-            event_dict[key] = REDACTED
+        event_dict[key] = _redact(value)
     return event_dict
 
 
@@ -97,7 +107,8 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    exception_renderer: Any = structlog.processors.format_exc_info if json else structlog.dev.set_exc_info
+    # Tracebacks become text before redaction in both modes, so an NHS number in one is scrubbed too.
+    exception_renderer: Any = structlog.processors.format_exc_info
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

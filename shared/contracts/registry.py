@@ -20,8 +20,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_NESTING = 16
 """Our deepest contract nests 4 levels (envelope, data, patient, list); JSON deeper than this is hostile."""
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_EVENT_TYPE_LIKE = re.compile(r"^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$")
 
 
 class ContractError(ValueError):
@@ -39,7 +38,9 @@ def model_for(event_type: str, major: int = 1) -> EventModel:
     try:
         return REGISTRY[(event_type, major)]
     except KeyError:
-        raise ContractError(f"unknown event_type {event_type!r} v{major}") from None
+        # Name the type only when it looks like one: the field is the sender's, it could hold anything.
+        named = repr(event_type) if _EVENT_TYPE_LIKE.fullmatch(event_type) else "(not an event type name)"
+        raise ContractError(f"unknown event_type {named} v{major}") from None
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -52,12 +53,27 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def nesting_depth(body: bytes) -> int:
-    """How deep a JSON text's arrays and objects nest, found without parsing it (so no recursion)."""
-    brackets = _JSON_STRING.sub(b"", body).translate(None, delete=_NOT_A_BRACKET)
+    """How deep a JSON text's arrays and objects nest, in one linear pass (no parsing, no recursion).
+
+    Brackets inside strings do not count; an unterminated string simply ends the scan.
+    """
     depth = deepest = 0
-    for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
-        deepest = max(deepest, depth)
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
     return deepest
 
 

@@ -21,33 +21,71 @@ LATEST_AHEAD = timedelta(days=2 * 366)
 """The furthest ahead an instant may lie (rotas are published months ahead, never years)."""
 MAX_AGE_YEARS = 125
 
-# C0/C1 controls (tab, newline and carriage return allowed in free text), DEL, and the bidirectional
-# embedding, override and isolate characters that can make text display differently from what it holds.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Ten digits, optionally grouped 3-3-4 by spaces or hyphens, not inside a longer number.
-_NHS_NUMBER_LIKE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
-# Day, month and year in the common written orders (12/03/1984, 12-03-84, 1984-03-12, 12.03.1984).
-_DATE_LIKE = re.compile(
-    r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})(?!\d)"
+# C0/C1 controls (tab, newline and carriage return allowed in free text), DEL, the bidirectional marks,
+# embeddings, overrides and isolates that make text display differently from what it holds, and the
+# invisible characters that can hide inside a word or number: word joiner and invisible operators, the
+# byte-order mark, interlinear annotation and tag characters. (Zero-width joiners stay: scripts and
+# emoji need them; identifier detection looks through them instead.)
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+# Ten digits, with any separators of punctuation or space between them, not inside a longer number.
+_TEN_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9}(?![0-9])")
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+# Dates in the orders people write them: 12/03/1984, 12-3-84, 1984-03-12, 12.03.1984, 12 03 1984,
+# 12031984, 12 March 1984, March 12 1984. Candidates are checked as real dates before refusing.
+_NUMERIC_DATE = re.compile(
+    r"(?<![0-9])(?:(?P<d>[0-9]{1,2})[/. -](?P<m>[0-9]{1,2})[/. -](?P<y>[0-9]{4}|[0-9]{2})"
+    r"|(?P<y2>[0-9]{4})[/.-](?P<m2>[0-9]{1,2})[/.-](?P<d2>[0-9]{1,2})"
+    r"|(?P<d3>[0-9]{2})(?P<m3>[0-9]{2})(?P<y3>(?:19|20)[0-9]{2}))(?![0-9])"
+)
+_WORDED_DATE = re.compile(
+    rf"\b(?:[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})[a-z]*\.?,?\s+[0-9]{{2,4}}"
+    rf"|(?:{_MONTHS})[a-z]*\.?\s+[0-9]{{1,2}}(?:st|nd|rd|th)?,?\s+[0-9]{{2,4}})\b",
+    re.IGNORECASE,
 )
 
 
 def _clean(value: str) -> str:
     if _FORBIDDEN.search(value):
-        raise ValueError("must not contain control or bidirectional-override characters")
+        raise ValueError("must not contain control, invisible or bidirectional-override characters")
     if any(unicodedata.category(ch) == "Cs" for ch in value):
         raise ValueError("must not contain unpaired surrogates")
     return value
 
 
+def _visible(value: str) -> str:
+    """What a reader sees: compatibility forms folded (full-width digits), format characters removed."""
+    folded = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+
+
 def contains_nhs_number(value: str) -> bool:
-    return any(nhs_number_is_valid("".join(m.groups())) for m in _NHS_NUMBER_LIKE.finditer(value))
+    return any(
+        nhs_number_is_valid(re.sub(r"[^0-9]", "", m.group())) for m in _TEN_DIGITS.finditer(_visible(value))
+    )
+
+
+def _is_real_date(day: str, month: str, year: str) -> bool:
+    return 1 <= int(day) <= 31 and 1 <= int(month) <= 12 and (len(year) == 2 or 1900 <= int(year) <= 2100)
+
+
+def contains_date(value: str) -> bool:
+    text = _visible(value)
+    if _WORDED_DATE.search(text):
+        return True
+    for m in _NUMERIC_DATE.finditer(text):
+        for d, mo, y in (("d", "m", "y"), ("d2", "m2", "y2"), ("d3", "m3", "y3")):
+            if m.group(d) is not None and _is_real_date(m.group(d), m.group(mo), m.group(y)):
+                return True
+    return False
 
 
 def _identifier_free(value: str) -> str:
     if contains_nhs_number(value):
         raise ValueError("must not contain an NHS number")
-    if _DATE_LIKE.search(value):
+    if contains_date(value):
         raise ValueError("must not contain a date (it could be a date of birth)")
     return value
 
@@ -94,7 +132,9 @@ def _check_instant(value: datetime) -> datetime:
 CleanText = Annotated[str, AfterValidator(_clean)]
 """Free text with no control or bidirectional-override characters (tab and newlines allowed)."""
 
-IdentifierFreeText = Annotated[str, AfterValidator(_clean), AfterValidator(_identifier_free)]
+IdentifierFreeText = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_clean), AfterValidator(_identifier_free)
+]
 """Clean free text that must hold no patient identifier: NHS numbers and dates are refused."""
 
 Instant = Annotated[AwareDatetime, BeforeValidator(refuse_numbers), AfterValidator(_check_instant)]
@@ -103,5 +143,8 @@ Instant = Annotated[AwareDatetime, BeforeValidator(refuse_numbers), AfterValidat
 DateOfBirth = Annotated[date, BeforeValidator(refuse_numbers)]
 """A calendar date (numbers refused); `date_of_birth_problem` bounds it against the day of the call."""
 
-ShortText = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# Constraints on `str` itself, so the length is checked after stripping ("   " is refused, not kept as "").
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_clean)
+]
 """The reason for a call and other short clinical free text: clean, 1 to 2,000 characters."""

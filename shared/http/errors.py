@@ -69,7 +69,9 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (
+            not declared.isdigit() or len(declared) > 19 or int(declared) > self.limit
+        ):
             await _too_large(send, self.limit)
             return
         received = 0

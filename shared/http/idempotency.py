@@ -7,9 +7,11 @@ is stored under the key; a replay returns it with `Idempotent-Replayed: true` an
 - The key is claimed *before* the route runs (its own committed row), so two concurrent sends of one
   request cannot both run: the second gets 409 while the first is in progress.
 - A key reused for a different request (method, path, query or body differ) is refused with 422.
-- A 5xx answer is not stored and the claim is released, so the client may retry; any other answer is.
-- If the process dies after the route committed but before the answer was stored, the claim stays in
-  progress: replays get 409 and the client reads the resource, never a second effect.
+- Keys are scoped to the route (method and path): the same key on another route is another request.
+- Any answer under 500 is stored and replayed. A 503 (a race lost before anything committed) releases
+  the key so the client may retry with it. Any other failure (a 5xx, an exception, a crash before the
+  answer was stored) may have come after the route committed, so the claim stays "outcome unknown":
+  replays get 409 and the client reads the resource, never a second effect.
 """
 
 from __future__ import annotations
@@ -55,40 +57,48 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
             await self.app(scope, receive, send)
             return
-        key = _key_of(scope)
-        if key is None:
+        raw_key = _key_of(scope)
+        if raw_key is None:
             await self.app(scope, receive, send)
             return
-        if not _KEY.fullmatch(key):
+        if not _KEY.fullmatch(raw_key):
             await _answer(send, 400, {"detail": "Idempotency-Key: 1-128 letters, digits or _.:-"})
             return
         body = await _read_body(receive)
+        if body is None:
+            return  # the client went away mid-upload: nothing claimed, nothing run
+        key = _scoped(scope, raw_key)
         fingerprint = _fingerprint(scope, body)
         existing = await self._claim(key, fingerprint)
         if existing is not None:
             await self._replay(send, existing, fingerprint)
             return
-        status, content_type, chunks = await self._run(scope, body, send)
+        status, content_type, chunks = await self._run(scope, body, receive, send)
         await self._record(key, status, content_type, b"".join(chunks))
 
     async def _claim(self, key: str, fingerprint: str) -> IdempotencyRecord | None:
         """Claim the key for this request; returns the earlier record if the key was taken."""
-        try:
-            async with self.db.transaction() as session:
-                session.add(IdempotencyRecord(key=key, fingerprint=fingerprint, created_at=utcnow()))
-            return None
-        except IntegrityError:
-            async with self.db.read() as session:
-                return (
-                    await session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
-                ).one()
+        for _ in range(3):  # a claim released between our insert and our read: try again
+            try:
+                async with self.db.transaction() as session:
+                    session.add(IdempotencyRecord(key=key, fingerprint=fingerprint, created_at=utcnow()))
+                return None
+            except IntegrityError:
+                async with self.db.read() as session:
+                    found = (await session.exec(select(IdempotencyRecord).where(_is(key)))).one_or_none()
+                if found is not None:
+                    return found
+        raise RuntimeError("idempotency key could not be claimed")
 
     async def _replay(self, send: Send, record: IdempotencyRecord, fingerprint: str) -> None:
         if record.fingerprint != fingerprint:
             detail = "Idempotency-Key was already used for a different request; use a new key"
             await _answer(send, 422, {"detail": detail})
         elif record.status_code is None:
-            detail = "a request with this Idempotency-Key is in progress or its outcome is unknown"
+            detail = (
+                "a request with this Idempotency-Key is in progress, or failed with an unknown outcome: "
+                "read the resource before sending it again under a new key"
+            )
             await _answer(send, 409, {"detail": detail}, ((b"retry-after", b"1"),))
         else:
             headers = [(b"idempotent-replayed", b"true")]
@@ -96,16 +106,19 @@ class IdempotencyMiddleware:
                 headers.append((b"content-type", record.content_type.encode()))
             await _send(send, record.status_code, headers, record.body or b"")
 
-    async def _run(self, scope: Scope, body: bytes, send: Send) -> tuple[int, str | None, list[bytes]]:
+    async def _run(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> tuple[int, str | None, list[bytes]]:
         status = 500
         content_type: str | None = None
         chunks: list[bytes] = []
         delivered = False
 
         async def replay_body() -> Message:
+            # The body once, as read; after that the real channel (disconnect detection, streaming).
             nonlocal delivered
             if delivered:
-                return {"type": "http.disconnect"}
+                return await receive()
             delivered = True
             return {"type": "http.request", "body": body, "more_body": False}
 
@@ -119,26 +132,21 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
-        try:
-            await self.app(scope, replay_body, capture)
-        except BaseException:
-            await self._release(scope, body)
-            raise
+        # An exception here leaves the claim "outcome unknown": the route may have committed before it
+        # failed, so a replay must not run it again (409 tells the client to check and use a new key).
+        await self.app(scope, replay_body, capture)
         return status, content_type, chunks
 
     async def _record(self, key: str, status: int, content_type: str | None, body: bytes) -> None:
         async with self.db.transaction() as session:
-            if status >= 500:  # nothing was decided: let the client try again with the same key
+            if status == 503:  # NotYet: a race lost before anything committed; the same key may retry
                 await session.exec(delete(IdempotencyRecord).where(_is(key)))
+                return
+            if status >= 500:  # the route may or may not have committed: keep "outcome unknown"
                 return
             record = (await session.exec(select(IdempotencyRecord).where(_is(key)))).one()
             record.status_code, record.content_type, record.body = status, content_type, body
             session.add(record)
-
-    async def _release(self, scope: Scope, body: bytes) -> None:
-        key = _key_of(scope)
-        async with self.db.transaction() as session:
-            await session.exec(delete(IdempotencyRecord).where(_is(key)))
 
 
 async def purge_idempotency_keys(db: Database, older_than: timedelta = KEEP_FOR) -> None:
@@ -168,16 +176,22 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client disconnected before sending all of it."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
+
+
+def _scoped(scope: Scope, key: str) -> str:
+    """A key is the client's for one route: the same key on another route is another request.
+    (Issue 11 adds the authenticated caller to the scope.)"""
+    return hashlib.sha256(f"{scope['method']} {scope['path']} {key}".encode()).hexdigest()
 
 
 async def _answer(

@@ -7,6 +7,7 @@ acks and a decoder that hands us raw bytes, so even a body that is not JSON reac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ CONSUMED = Counter("mhp_messages_consumed_total", "Messages consumed, by outcome
 HANDLE_SECONDS = Histogram("mhp_message_handle_seconds", "Time to apply one message", ["queue"])
 
 REASON_HEADER = "x-mhp-dead-letter-reason"
+BODY_HASH_HEADER = "x-mhp-body-sha256"
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 
@@ -185,15 +187,19 @@ class MessageProcessor:
 
     async def _dead_letter(self, queue: str, delivery: Delivery, reason: str) -> Outcome:
         log.warning("message_dead_lettered", reason=reason)
+        body_sha256 = hashlib.sha256(delivery.body).hexdigest()
+        # Only our own headers: the sender's could carry anything (patient data included).
         headers = {
-            **{k: v for k, v in delivery.headers.items() if not k.startswith("x-mhp-")},
             REASON_HEADER: reason[:1000],
             "x-mhp-queue": queue,
             "x-mhp-routing-key": delivery.routing_key[:255],
             "x-mhp-dead-lettered-at": utcnow().isoformat(),
+            BODY_HASH_HEADER: body_sha256,
         }
         properties = {
-            "message_id": delivery.message_id,
+            # Without a message id, every consumer's copy of one bad body still shares one (its hash),
+            # so `mhp dead-letters` can show it once.
+            "message_id": delivery.message_id or f"sha256:{body_sha256[:32]}",
             "correlation_id": delivery.correlation_id,
             "type": delivery.message_type,
         }

@@ -114,7 +114,6 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until stopped or cancelled; polling also sweeps rows left behind by a crashed relay."""
         log.info("outbox_relay_started", relay=self.name)
-        self._stopping = False
         while not self._stopping:
             try:
                 published = await self.run_once()

@@ -14,6 +14,7 @@ from shared.contracts.text import (
     CleanText,
     IdentifierFreeText,
     Instant,
+    ShortText,
     age_on,
     contains_nhs_number,
     date_of_birth_problem,
@@ -30,7 +31,7 @@ def _refusal(kind: Any, value: Any) -> str:
 
 @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u202e", "\u2066", "\u200f"])
 def test_clean_text_refuses_control_and_bidi_characters(char: str) -> None:
-    assert "control or bidirectional" in _refusal(CleanText, f"low{char}mood")
+    assert "bidirectional-override characters" in _refusal(CleanText, f"low{char}mood")
 
 
 def test_clean_text_keeps_tabs_newlines_and_any_script() -> None:
@@ -38,16 +39,56 @@ def test_clean_text_keeps_tabs_newlines_and_any_script() -> None:
     assert TypeAdapter(CleanText).validate_python(text) == text
 
 
-@pytest.mark.parametrize("value", [NHS_NUMBER, "447 434 0116", "447-434-0116", f"see {NHS_NUMBER}."])
+@pytest.mark.parametrize(
+    "value",
+    [
+        NHS_NUMBER,
+        "447 434 0116",
+        "447-434-0116",
+        f"see {NHS_NUMBER}.",
+        "447.434.0116",
+        "447/434/0116",
+        "4474 340 116",
+        "447\u00a0434\u00a00116",  # no-break spaces
+        "447\u200b4340116",  # a zero-width space hidden inside
+    ],
+)
 def test_identifier_free_text_refuses_nhs_numbers_however_written(value: str) -> None:
     message = _refusal(IdentifierFreeText, value)
     assert "NHS number" in message
     assert NHS_NUMBER not in message
 
 
-@pytest.mark.parametrize("value", ["born 14/03/1990", "dob 1990-03-14", "14.3.90"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "born 14/03/1990",
+        "dob 1990-03-14",
+        "14.3.90",
+        "12 03 1984",
+        "12031984",
+        "12 March 1984",
+        "March 12th, 1984",
+    ],
+)
 def test_identifier_free_text_refuses_dates(value: str) -> None:
     assert "date" in _refusal(IdentifierFreeText, value)
+
+
+def test_identifier_free_text_keeps_times_and_numbers_that_are_not_dates() -> None:
+    for text in ("clinic runs 9.00-12.00", "seen 3 times in 12 months", "waiting list 40-60 weeks"):
+        assert TypeAdapter(IdentifierFreeText).validate_python(text) == text
+
+
+@pytest.mark.parametrize("kind", [CleanText, IdentifierFreeText])
+@pytest.mark.parametrize("char", ["\u2060", "\ufeff", "\U000e0041", "\u061c", "\ufff9"])
+def test_invisible_characters_are_refused(kind: Any, char: str) -> None:
+    assert "invisible" in _refusal(kind, f"low{char}mood")
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"])
+def test_a_blank_reason_is_refused_not_kept_empty(blank: str) -> None:
+    _refusal(ShortText, blank)
 
 
 def test_identifier_free_text_keeps_ten_digits_that_are_not_an_nhs_number() -> None:

@@ -139,29 +139,29 @@ dirty_text = st.sampled_from(["\x00", "\u202e", "\x1b[31m", "\x07", "\u2066", "\
 )
 
 
+KINDS = [
+    "deep_nesting",
+    "not_json",
+    "not_an_object",
+    "oversize",
+    "nan",
+    "huge_integer",
+    "bad_instant",
+    "unix_time",
+    "bad_birth",
+    "dirty_text",
+    "rule_violation",
+    "handler_bug",
+    "attended_before_start",
+    "routing_mismatch",
+    "unknown_type",
+    "identity_as_event_type",
+]
+
+
 @st.composite
-def hostile_messages(draw: st.DrawFn) -> Hostile:
-    kind = draw(
-        st.sampled_from(
-            [
-                "deep_nesting",
-                "not_json",
-                "not_an_object",
-                "oversize",
-                "nan",
-                "huge_integer",
-                "bad_instant",
-                "unix_time",
-                "bad_birth",
-                "dirty_text",
-                "rule_violation",
-                "handler_bug",
-                "attended_before_start",
-                "routing_mismatch",
-                "unknown_type",
-            ]
-        )
-    )
+def hostile_messages(draw: st.DrawFn, kind: str | None = None) -> Hostile:
+    kind = kind or draw(st.sampled_from(KINDS))
     key, queue = CALL_KEY, CALLS
     if kind == "deep_nesting":
         body = _nested(draw(st.sampled_from([17, 100, 1000, 5000])), draw(st.booleans()))
@@ -194,6 +194,10 @@ def hostile_messages(draw: st.DrawFn) -> Hostile:
         body, key, queue = json.dumps(raw).encode(), OUTCOME_KEY, OUTCOMES
     elif kind == "routing_mismatch":
         body = json.dumps(_call_json(pcn_code="U99999")).encode()
+    elif kind == "identity_as_event_type":
+        raw = _call_json()
+        raw["event_type"] = f"Jane Smith {raw['data']['patient']['nhs_number']} DOB 01/02/1980"
+        body = json.dumps(raw).encode()
     else:
         body = json.dumps(_call_json(event_type="call.recieved")).encode()
     return Hostile(kind, body, key, queue, message_id=str(uuid.uuid4()))
@@ -224,8 +228,17 @@ def _counter(queue: str, outcome: str) -> float:
 # --- the property -----------------------------------------------------------------------------------
 
 
+# Every kind at least once in each stream, then more drawn at random, in a shuffled order.
+_every_kind = st.tuples(*(hostile_messages(k) for k in KINDS))
+streams = (
+    st.tuples(_every_kind, st.lists(hostile_messages(), max_size=15))
+    .map(lambda parts: [*parts[0], *parts[1]])
+    .flatmap(st.permutations)
+)
+
+
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(hostile=st.lists(hostile_messages(), min_size=8, max_size=25), valid_calls=st.integers(3, 8))
+@given(hostile=streams, valid_calls=st.integers(3, 8))
 async def test_hostile_messages_are_dead_lettered_once_and_stop_nothing(
     probe: tuple[ServiceHost, io.StringIO], amqp_url: str, hostile: list[Hostile], valid_calls: int
 ) -> None:
@@ -282,6 +295,8 @@ async def test_hostile_messages_are_dead_lettered_once_and_stop_nothing(
         assert secret not in logged
         assert secret not in headers
     assert "low mood" not in logged  # free-text reasons are never logged either
+    assert "Jane Smith" not in logged
+    assert "Jane Smith" not in headers
 
 
 async def test_a_1000_deep_message_does_not_hold_up_valid_calls_behind_it(

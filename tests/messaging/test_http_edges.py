@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Field as Column
@@ -19,7 +20,7 @@ from sqlmodel import SQLModel, select
 from shared.contracts.text import CleanText, IdentifierFreeText, Instant
 from shared.db import Database
 from shared.errors import NotYet, RuleViolation
-from shared.http.idempotency import IdempotencyRecord
+from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
 
@@ -50,6 +51,10 @@ def _router(db: Database, gate: asyncio.Event) -> APIRouter:
             await gate.wait()
         if note.text == "explode":
             raise RuntimeError("a bug")
+        if note.text == "commit then explode":
+            async with db.transaction() as session:
+                session.add(Note(id=uuid.uuid4(), text=note.text))
+            raise RuntimeError("a bug after the change committed")
         if note.text == "refuse":
             raise RuleViolation("text: refused by the probe's rule")
         if note.text == "race":
@@ -60,6 +65,15 @@ def _router(db: Database, gate: asyncio.Event) -> APIRouter:
             row = Note(id=uuid.uuid4(), text=note.text)
             session.add(row)
         return {"id": str(row.id)}
+
+    @router.post("/exports")
+    async def export() -> StreamingResponse:
+        async def rows() -> AsyncIterator[bytes]:
+            for n in range(3):
+                await asyncio.sleep(0.01)
+                yield f"row {n}\n".encode()
+
+        return StreamingResponse(rows(), media_type="text/plain")
 
     return router
 
@@ -82,6 +96,11 @@ async def client(
 async def _notes(db: Database) -> int:
     async with db.read() as session:
         return int((await session.exec(select(func.count()).select_from(Note))).one())
+
+
+async def _keys(db: Database) -> int:
+    async with db.read() as session:
+        return int((await session.exec(select(func.count()).select_from(IdempotencyRecord))).one())
 
 
 async def test_a_replayed_write_returns_the_first_answer_and_changes_nothing(client: Any) -> None:
@@ -112,8 +131,7 @@ async def test_a_second_send_while_the_first_is_running_gets_409_not_a_second_ef
     first = asyncio.create_task(http.post("/notes", json={"text": "slow"}, headers=headers))
 
     async def claimed() -> bool:
-        async with host.db.read() as session:
-            return (await session.get(IdempotencyRecord, "slow-1")) is not None
+        return await _keys(host.db) == 1
 
     for _ in range(200):
         if await claimed():
@@ -126,20 +144,60 @@ async def test_a_second_send_while_the_first_is_running_gets_409_not_a_second_ef
     assert await _notes(host.db) == 1
 
 
-async def test_a_5xx_is_not_stored_so_the_client_may_retry(client: Any) -> None:
+async def test_a_failure_after_the_route_ran_keeps_the_key_so_a_retry_changes_nothing(client: Any) -> None:
     http, host, _ = client
-    failed = await http.post("/notes", json={"text": "explode"}, headers={"Idempotency-Key": "boom"})
+    headers = {"Idempotency-Key": "boom"}
+    failed = await http.post("/notes", json={"text": "commit then explode"}, headers=headers)
     assert failed.status_code == 500
-    async with host.db.read() as session:
-        assert await session.get(IdempotencyRecord, "boom") is None
+    again = await http.post("/notes", json={"text": "commit then explode"}, headers=headers)
+    assert again.status_code == 409
+    assert "unknown outcome" in again.json()["detail"]
+    assert await _notes(host.db) == 1  # the change happened once, and the retry did not repeat it
+
+
+async def test_the_same_key_on_another_route_is_another_request(client: Any) -> None:
+    http, host, _ = client
+    first = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "shared-key"})
+    other = await http.post("/exports", headers={"Idempotency-Key": "shared-key"})
+    assert (first.status_code, other.status_code) == (201, 200)
+    assert await _keys(host.db) == 2
+
+
+async def test_a_streamed_answer_is_sent_whole_and_replayed_whole(client: Any) -> None:
+    http, _, _ = client
+    first = await http.post("/exports", headers={"Idempotency-Key": "export-1"})
+    again = await http.post("/exports", headers={"Idempotency-Key": "export-1"})
+    assert first.text == again.text == "row 0\nrow 1\nrow 2\n"
+
+
+async def test_a_client_that_disconnects_mid_upload_claims_nothing_and_runs_nothing(client: Any) -> None:
+    _, host, _ = client
+    ran: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ran.append(scope["path"])
+
+    messages = iter(
+        [{"type": "http.request", "body": b'{"text":', "more_body": True}, {"type": "http.disconnect"}]
+    )
+
+    async def receive() -> Any:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        raise AssertionError("nothing should be sent to a client that has gone")
+
+    scope = {"type": "http", "method": "POST", "path": "/notes", "headers": [(b"idempotency-key", b"cut-1")]}
+    await IdempotencyMiddleware(app, host.db)(scope, receive, send)
+    assert ran == []
+    assert await _keys(host.db) == 0
 
 
 async def test_a_lost_race_is_a_503_to_retry_and_its_key_stays_free(client: Any) -> None:
     http, host, _ = client
     lost = await http.post("/notes", json={"text": "race"}, headers={"Idempotency-Key": "race-1"})
     assert (lost.status_code, lost.headers["retry-after"]) == (503, "1")
-    async with host.db.read() as session:
-        assert await session.get(IdempotencyRecord, "race-1") is None
+    assert await _keys(host.db) == 0
 
 
 async def test_4xx_answers_are_replayed_too(client: Any) -> None:
