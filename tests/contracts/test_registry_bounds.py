@@ -11,7 +11,7 @@ from shared.contracts.registry import MAX_BODY_BYTES, MAX_NESTING, ContractError
     ("body", "depth"),
     [
         (b"{}", 1),
-        (b'{"a": [1, {"b": []}]}', 3),
+        (b'{"a": [1, {"b": []}]}', 4),
         (b'{"a": "[[[[{{{{"}', 1),  # brackets inside a string do not count
         (b'{"a": "\\"[[[", "b": [[]]}', 3),  # nor after an escaped quote
         (b'"' + b'\\"' * 1000, 0),  # an unterminated string of escaped quotes: no brackets at all
