@@ -37,3 +37,11 @@ class SqlUnitOfWork:
         """A unit of work in its own transaction (HTTP, CLI, watchdogs; consumers get one from the spine)."""
         async with db.transaction() as session:
             yield cls(session)
+
+    @classmethod
+    @asynccontextmanager
+    async def reading(cls, db: Database) -> AsyncIterator[Self]:
+        """A unit of work for queries: a read session outside the write transaction (and SQLite's write
+        lock), nothing committed."""
+        async with db.read() as session:
+            yield cls(session)

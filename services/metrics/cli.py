@@ -36,7 +36,7 @@ async def rebuild(db: Database, *, progress: ProgressCallback | None = None, chu
 
 
 async def archive_size(db: Database) -> int:
-    async with SqlMetricsUnitOfWork.read(db) as uow:
+    async with SqlMetricsUnitOfWork.reading(db) as uow:
         return await queries.archive_size(uow)
 
 
@@ -92,7 +92,7 @@ async def _report(settings: MetricsSettings, pcn: str, month: str) -> dict[str, 
     db = build_database(settings)
     try:
         await prepare_schema(db, MIGRATIONS)
-        async with SqlMetricsUnitOfWork.read(db) as uow:
+        async with SqlMetricsUnitOfWork.reading(db) as uow:
             return await queries.monthly_report(uow, pcn, month, utcnow())
     finally:
         await db.dispose()

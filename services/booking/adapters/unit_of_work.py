@@ -39,13 +39,6 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
                 raise  # any other constraint (a duplicate session, say) is not "someone took the slot"
             raise SlotTaken("a slot was claimed by another unit of work") from exc
 
-    @classmethod
-    @asynccontextmanager
-    async def reading(cls, db: Database) -> AsyncIterator[Self]:
-        """For queries: no write lock, nothing committed."""
-        async with db.read() as session:
-            yield cls(session)
-
 
 # The partial unique indexes that make a booking race lose at commit (PostgreSQL names the index,
 # SQLite the columns): one live claim per slot, one live initial appointment per call.

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Self
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.metrics.adapters.repositories import SqlArchive, SqlProjections
-from shared.db import Database
 from shared.unit_of_work import SqlUnitOfWork
 
 
@@ -18,10 +13,3 @@ class SqlMetricsUnitOfWork(SqlUnitOfWork):
         super().__init__(session)
         self.archive = SqlArchive(session)
         self.projections = SqlProjections(session)
-
-    @classmethod
-    @asynccontextmanager
-    async def read(cls, db: Database) -> AsyncIterator[Self]:
-        """For queries: a plain session, so reports never wait on (or hold) SQLite's write lock."""
-        async with db.read() as session:
-            yield cls(session)

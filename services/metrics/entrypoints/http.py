@@ -46,7 +46,7 @@ def build_router(db: Database, ctx: MetricsContext, feed: LiveFeed) -> APIRouter
     ) -> Response | dict[str, Any]:
         month = bounded_month(month, ctx.clock)
         try:
-            async with SqlMetricsUnitOfWork.read(db) as uow:
+            async with SqlMetricsUnitOfWork.reading(db) as uow:
                 report = await queries.monthly_report(uow, pcn, month, ctx.clock())
         except queries.UnknownPcn:
             raise HTTPException(
@@ -63,7 +63,7 @@ def build_router(db: Database, ctx: MetricsContext, feed: LiveFeed) -> APIRouter
     @router.get("/reports/trust")
     async def get_trust(month: OptionalMonth = None) -> dict[str, Any]:
         month = bounded_month(month, ctx.clock)
-        async with SqlMetricsUnitOfWork.read(db) as uow:
+        async with SqlMetricsUnitOfWork.reading(db) as uow:
             return await queries.trust_report(uow, month, ctx.clock())
 
     @router.get("/live", response_class=StreamingResponse)

@@ -112,7 +112,7 @@ def build_pages(db: Database, ctx: MetricsContext) -> APIRouter:
     @router.get("/", response_class=HTMLResponse)
     async def dashboard(request: Request, month: OptionalMonth = None) -> HTMLResponse:
         month = bounded_month(month, ctx.clock)
-        async with SqlMetricsUnitOfWork.read(db) as uow:
+        async with SqlMetricsUnitOfWork.reading(db) as uow:
             view = await queries.trust_report(uow, month, ctx.clock())
             alerts = await queries.recent_alerts(uow)
         context = {
@@ -127,7 +127,7 @@ def build_pages(db: Database, ctx: MetricsContext) -> APIRouter:
     async def pcn_page(request: Request, pcn: PcnCode, month: OptionalMonth = None) -> HTMLResponse:
         month = bounded_month(month, ctx.clock)
         try:
-            async with SqlMetricsUnitOfWork.read(db) as uow:
+            async with SqlMetricsUnitOfWork.reading(db) as uow:
                 report = await queries.monthly_report(uow, pcn, month, ctx.clock())
                 view = await queries.trust_report(uow, month, ctx.clock())
         except queries.UnknownPcn:

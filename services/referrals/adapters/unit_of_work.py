@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Self
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referrals.adapters.repositories import (
@@ -14,7 +10,6 @@ from services.referrals.adapters.repositories import (
     SqlReferralRepository,
     SqlSignpostRepository,
 )
-from shared.db import Database
 from shared.unit_of_work import SqlUnitOfWork
 
 
@@ -25,10 +20,3 @@ class SqlReferralsUnitOfWork(SqlUnitOfWork):
         self.signposts = SqlSignpostRepository(session)
         self.follow_ups = SqlFollowUpRepository(session)
         self.dna_episodes = SqlDnaEpisodeRepository(session)
-
-    @classmethod
-    @asynccontextmanager
-    async def reading(cls, db: Database) -> AsyncIterator[Self]:
-        """For queries: a read session, outside the write transaction (and SQLite's write lock)."""
-        async with db.read() as session:
-            yield cls(session)

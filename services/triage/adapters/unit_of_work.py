@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Self
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.triage.adapters.repositories import SqlCallRepository, SqlDecisionRepository
-from shared.db import Database
 from shared.unit_of_work import SqlUnitOfWork
 
 
@@ -18,10 +13,3 @@ class SqlTriageUnitOfWork(SqlUnitOfWork):
         super().__init__(session)
         self.calls = SqlCallRepository(session)
         self.decisions = SqlDecisionRepository(session)
-
-    @classmethod
-    @asynccontextmanager
-    async def read(cls, db: Database) -> AsyncIterator[Self]:
-        """For queries: a read-only session, nothing committed."""
-        async with db.read() as session:
-            yield cls(session)

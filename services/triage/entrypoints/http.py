@@ -87,7 +87,7 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
         practice: Annotated[PracticeOds | None, Query(description="Practice ODS code, e.g. Y01234")] = None,
     ) -> list[WorklistEntry]:
         """Calls awaiting triage in a PCN or practice: red flags, then caller urgency, then longest wait."""
-        async with SqlTriageUnitOfWork.read(db) as uow:
+        async with SqlTriageUnitOfWork.reading(db) as uow:
             items = await queries.worklist(uow, pcn_code=pcn, practice_ods=practice, now=ctx.clock())
         return [_worklist_entry(item) for item in items]
 
@@ -125,7 +125,7 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
     async def get_call(call_id: uuid.UUID) -> CallView:
         """A call with every decision taken on it (the audit trail, including superseded decisions)."""
         try:
-            async with SqlTriageUnitOfWork.read(db) as uow:
+            async with SqlTriageUnitOfWork.reading(db) as uow:
                 trail = await queries.call_with_decisions(uow, call_id)
         except CallNotFound as exc:
             raise _not_found(exc) from None
