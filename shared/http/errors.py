@@ -75,24 +75,31 @@ class BodySizeLimit:
             await _too_large(send, self.limit)
             return
         received = 0
+        refused = False
 
         async def bounded_receive() -> Message:
-            nonlocal received
+            # A body without a declared length (chunked) is counted as it arrives: past the limit the
+            # caller gets its 413 at once and the app sees a client that has gone.
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise BodyTooLarge
+                    if not refused:
+                        refused = True
+                        await _too_large(send, self.limit)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, bounded_receive, send)
-        except BodyTooLarge:
-            await _too_large(send, self.limit)
-
-
-class BodyTooLarge(Exception):
-    pass
+            await self.app(scope, bounded_receive, unless_refused)
+        except Exception:
+            if not refused:
+                raise  # a real failure, not the app reacting to the cut-off body
 
 
 async def _too_large(send: Send, limit: int) -> None:

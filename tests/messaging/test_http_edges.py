@@ -255,6 +255,20 @@ async def test_a_body_over_a_mebibyte_is_refused_before_it_is_read(client: Any) 
     assert len(response.content) < 200
 
 
+async def test_a_chunked_body_over_a_mebibyte_is_refused_with_413(client: Any) -> None:
+    http, host, _ = client
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(40):
+            yield b"x" * 64_000
+        yield b'"}'
+
+    response = await http.post("/notes", content=chunks(), headers={"Idempotency-Key": "big-1"})
+    assert response.status_code == 413
+    assert await _notes(host.db) == 0
+
+
 async def test_an_unknown_extra_key_is_not_echoed_at_length(client: Any) -> None:
     http, _, _ = client
     response = await http.post("/notes", json={"text": 5, "y" * 10_000: 1})
