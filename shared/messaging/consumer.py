@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from faststream.middlewares import AckPolicy
@@ -41,6 +41,27 @@ REASON_HEADER = "x-mhp-dead-letter-reason"
 BODY_HASH_HEADER = "x-mhp-body-sha256"
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+"""What the spine calls: the transaction's session (inbox already claimed) and the validated event."""
+
+UowT = TypeVar("UowT")
+CtxT = TypeVar("CtxT")
+
+
+def in_unit_of_work(
+    unit_of_work: Callable[[AsyncSession], UowT],
+    ctx: CtxT,
+    consumer: Callable[[Any, UowT, CtxT], Awaitable[None]],
+) -> Handler:
+    """A service's `on_<event>(event, uow, ctx)` as the spine's handler: the session becomes the unit of work.
+
+    Every service's `entrypoints/amqp.py` builds its subscription table with it, so consumers have the
+    same shape as command handlers and never see a session.
+    """
+
+    async def handle(session: AsyncSession, event: Any) -> None:
+        await consumer(event, unit_of_work(session), ctx)
+
+    return handle
 
 
 class PermanentFailure(RuleViolation):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application.commands import (
     AcceptPracticeBooking,
@@ -34,10 +32,10 @@ from shared.contracts.v1 import (
     AppointmentDna,
     CallTriaged,
 )
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, in_unit_of_work
 
 
-async def on_call_triaged(uow: SqlBookingUnitOfWork, event: CallTriaged, ctx: BookingContext) -> None:
+async def on_call_triaged(event: CallTriaged, uow: SqlBookingUnitOfWork, ctx: BookingContext) -> None:
     data = event.data
     command = BookFromTriage(
         call_id=data.call_id,
@@ -55,7 +53,7 @@ async def on_call_triaged(uow: SqlBookingUnitOfWork, event: CallTriaged, ctx: Bo
 
 
 async def on_appointment_booked(
-    uow: SqlBookingUnitOfWork, event: AppointmentBooked, ctx: BookingContext
+    event: AppointmentBooked, uow: SqlBookingUnitOfWork, ctx: BookingContext
 ) -> None:
     data = event.data
     booking = DirectBook(
@@ -73,7 +71,7 @@ async def on_appointment_booked(
 
 
 async def on_appointment_attended(
-    uow: SqlBookingUnitOfWork, event: AppointmentAttended, ctx: BookingContext
+    event: AppointmentAttended, uow: SqlBookingUnitOfWork, ctx: BookingContext
 ) -> None:
     data = event.data
     await record_attendance(
@@ -83,21 +81,21 @@ async def on_appointment_attended(
     )
 
 
-async def on_appointment_dna(uow: SqlBookingUnitOfWork, event: AppointmentDna, ctx: BookingContext) -> None:
+async def on_appointment_dna(event: AppointmentDna, uow: SqlBookingUnitOfWork, ctx: BookingContext) -> None:
     await record_dna(
         RecordDna(event.data.appointment_id, event.data.attendance, event.occurred_at, event), uow, ctx
     )
 
 
 async def on_appointment_cancelled(
-    uow: SqlBookingUnitOfWork, event: AppointmentCancelled, ctx: BookingContext
+    event: AppointmentCancelled, uow: SqlBookingUnitOfWork, ctx: BookingContext
 ) -> None:
     data = event.data
     command = CancelAppointment(data.appointment_id, data.cancelled_by, data.late, notice=True, cause=event)
     await cancel_appointment(command, uow, ctx)
 
 
-Consumer = Callable[[SqlBookingUnitOfWork, Any, BookingContext], Awaitable[None]]
+Consumer = Callable[[Any, SqlBookingUnitOfWork, BookingContext], Awaitable[None]]
 
 CONSUMERS: dict[type[Envelope[Any]], Consumer] = {
     CallTriaged: on_call_triaged,
@@ -108,12 +106,14 @@ CONSUMERS: dict[type[Envelope[Any]], Consumer] = {
 }
 
 
-def subscriptions(ctx: BookingContext) -> list[Subscription]:
-    async def consume(session: AsyncSession, event: Envelope[Any]) -> None:
-        if is_own(event):
-            return  # booking's own events coming back from the exchange
-        await CONSUMERS[type(event)](SqlBookingUnitOfWork(session), event, ctx)
+async def on_event(event: Envelope[Any], uow: SqlBookingUnitOfWork, ctx: BookingContext) -> None:
+    if is_own(event):
+        return  # booking's own events coming back from the exchange
+    await CONSUMERS[type(event)](event, uow, ctx)
 
+
+def subscriptions(ctx: BookingContext) -> list[Subscription]:
+    consume = in_unit_of_work(SqlBookingUnitOfWork, ctx, on_event)
     return [
         Subscription("on_call_triaged", (CallTriaged,), consume),
         # One queue for a practice's appointment events keeps them mostly in order; an outcome that

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.triage.adapters.unit_of_work import SqlTriageUnitOfWork
 from services.triage.application.commands import ReceiveCall
 from services.triage.application.context import TriageContext
 from services.triage.application.handlers import receive_call
 from shared.contracts.v1 import CallReceived
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, in_unit_of_work
 
 
 def receive_call_command(event: CallReceived) -> ReceiveCall:
@@ -31,11 +27,13 @@ def receive_call_command(event: CallReceived) -> ReceiveCall:
     )
 
 
-async def on_call_received(session: AsyncSession, event: CallReceived, *, ctx: TriageContext) -> None:
-    await receive_call(receive_call_command(event), SqlTriageUnitOfWork(session), ctx)
+async def on_call_received(event: CallReceived, uow: SqlTriageUnitOfWork, ctx: TriageContext) -> None:
+    await receive_call(receive_call_command(event), uow, ctx)
 
 
 def subscriptions(ctx: TriageContext) -> list[Subscription]:
     return [
-        Subscription("on_call_received", (CallReceived,), partial(on_call_received, ctx=ctx)),
+        Subscription(
+            "on_call_received", (CallReceived,), in_unit_of_work(SqlTriageUnitOfWork, ctx, on_call_received)
+        ),
     ]
