@@ -16,6 +16,8 @@ import structlog
 from nhs_number.validate import is_valid as nhs_number_is_valid
 from prometheus_client import Counter
 
+from shared.contracts.text import NHS_NUMBER_CANDIDATE, is_nhs_number
+
 _configured = False
 
 LOG_LINES_DROPPED = Counter(
@@ -57,16 +59,16 @@ def never_raise(processor: Any) -> Any:
     return safe
 
 
-_NHS_NUMBER_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
 REDACTED = "[redacted-nhs-number]"
 
 
 def redact_text(text: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group())
-        return REDACTED if nhs_number_is_valid(digits) else match.group()
+    """Every NHS number in `text` replaced, found as the contracts find them (`shared.contracts.text`)."""
 
-    return _NHS_NUMBER_LIKE.sub(replace, text)
+    def replace(match: re.Match[str]) -> str:
+        return REDACTED if is_nhs_number(match.group()) else match.group()
+
+    return NHS_NUMBER_CANDIDATE.sub(replace, text)
 
 
 def _is_ten_digit_int(value: object) -> bool:

@@ -30,8 +30,9 @@ _FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u2069\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 )
-# Ten digits, with any separators of punctuation or space between them, not inside a longer number.
-_TEN_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){9}(?![0-9])")
+NHS_NUMBER_CANDIDATE = re.compile(r"(?<!\d)\d(?:[^\dA-Za-z]{0,3}\d){9}(?!\d)")
+"""Ten digits (any script), with up to three separators of any kind between them, not inside a longer
+number: what could be an NHS number. `is_nhs_number` decides. Logging redacts with the same pair."""
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
 # Dates in the orders people write them: 12/03/1984, 12-3-84, 1984-03-12, 12.03.1984, 12 03 1984,
 # 12031984, 12 March 1984, March 12 1984. Candidates are checked as real dates before refusing.
@@ -61,10 +62,14 @@ def _visible(value: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
+def is_nhs_number(candidate: str) -> bool:
+    """A candidate's digits (full-width ones folded) pass the Modulus 11 check."""
+    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", candidate))
+    return len(digits) == 10 and nhs_number_is_valid(digits)
+
+
 def contains_nhs_number(value: str) -> bool:
-    return any(
-        nhs_number_is_valid(re.sub(r"[^0-9]", "", m.group())) for m in _TEN_DIGITS.finditer(_visible(value))
-    )
+    return any(is_nhs_number(m.group()) for m in NHS_NUMBER_CANDIDATE.finditer(_visible(value)))
 
 
 def _is_real_date(day: str, month: str, year: str) -> bool:
