@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from shared.contracts.codes import Modality, SessionPeriod
 from shared.migrations import prepare_schema
 from shared.working_time import LONDON
 from tests.support.amqp import EventCapture, eventually, publish_event
+from tests.support.http import free_port
 
 from .conftest import HOME, OTHER, entry, triaged
 
@@ -37,18 +37,12 @@ CALLS = 40
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def processes(amqp_url: str, booking_db_url: str, tmp_path: Path) -> Iterator[list[str]]:
     started: list[tuple[subprocess.Popen[bytes], Any]] = []
     urls = []
     for n in range(2):
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "BOOKING_RABBITMQ_URL": amqp_url,

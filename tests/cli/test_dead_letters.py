@@ -11,12 +11,11 @@ import pytest
 
 from mhp.dead_letters import peek
 from shared.contracts.v1 import CallReceived
-from shared.db import Database
 from shared.messaging.consumer import Subscription
-from shared.service import MESSAGING_TABLES, ServiceHost
-from shared.settings import ServiceSettings
+from shared.service import ServiceHost
 from tests.support.amqp import eventually, publish_raw, queue_depth
 from tests.support.factories import call_received
+from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
 
@@ -30,11 +29,10 @@ async def _ignore(_session: Any, _event: Any) -> None:
 @pytest.fixture
 async def twins(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[ServiceHost]:
     """Two consumers of call.received, as triage and metrics are."""
-    settings = ServiceSettings(rabbitmq_url=amqp_url, database_url=make_database_url("twin"))
-    host = ServiceHost(
-        name="twin",
-        settings=settings,
-        db=Database(settings.database_url, list(MESSAGING_TABLES)),
+    host = probe_host(
+        "twin",
+        amqp_url=amqp_url,
+        database_url=make_database_url("twin"),
         subscriptions=[
             Subscription("on_call_received", (CallReceived,), _ignore),
             Subscription("archive_call_received", (CallReceived,), _ignore),

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -29,6 +27,7 @@ from services.referrals.settings import ReferralsSettings
 from services.triage.bootstrap import build_host as build_triage
 from services.triage.settings import TriageSettings
 from shared.service import ServiceHost
+from tests.support.http import free_port, serving
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +39,6 @@ BUILDERS: dict[str, tuple[Callable[..., ServiceHost], type[Any]]] = {
     "metrics": (build_metrics, MetricsSettings),
 }
 OPS_PATHS = ("/health/", "/metrics")  # ops routes: not inputs a caller controls
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _strings(value: Any) -> list[str]:
@@ -112,23 +105,13 @@ async def test_no_route_answers_5xx_or_echoes_input_to_generated_requests(
     service: str, amqp_url: str, make_database_url: Callable[[str], str]
 ) -> None:
     build, settings_type = BUILDERS[service]
-    port = _free_port()
+    port = free_port()
     host = build(
         settings_type(rabbitmq_url=amqp_url, database_url=make_database_url(service), http_port=port)
     )
     app = host.http_app()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(400):
-            if server.started:
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
+    async with serving(app, port) as base_url:
         document = json.loads(json.dumps(app.openapi()))
-        sent, problems = await asyncio.to_thread(_fuzz, document, f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=60)
+        sent, problems = await asyncio.to_thread(_fuzz, document, base_url)
     assert sent > 0
     assert not problems, "\n".join(sorted(set(problems)))

@@ -30,15 +30,14 @@ from sqlmodel import Field, SQLModel, select
 from shared.contracts.codes import AttendanceStatus, NextStep
 from shared.contracts.envelope import Envelope
 from shared.contracts.v1 import AppointmentAttended, AppointmentAttendedData, CallReceived
-from shared.db import Database
 from shared.errors import RuleViolation
 from shared.logging import configure_logging
 from shared.messaging.consumer import REASON_HEADER, Subscription
-from shared.service import MESSAGING_TABLES, ServiceHost
-from shared.settings import ServiceSettings
+from shared.service import ServiceHost
 from tests.support.amqp import eventually, get_all, publish_event, publish_raw, queue_depth
 from tests.support.clock import MONDAY_10AM
 from tests.support.factories import PCN, PRACTICE, call_received
+from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
 
@@ -71,12 +70,11 @@ async def probe(
     with redirect_stderr(logs):
         structlog.reset_defaults()
         configure_logging("probe", level="DEBUG", json=True)
-        config = ServiceSettings(rabbitmq_url=amqp_url, database_url=make_database_url("probe"))
-        db = Database(config.database_url, [ProbeNote.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
-        host = ServiceHost(
-            name="probe",
-            settings=config,
-            db=db,
+        host = probe_host(
+            "probe",
+            amqp_url=amqp_url,
+            database_url=make_database_url("probe"),
+            tables=[ProbeNote],
             subscriptions=[
                 Subscription("on_call_received", (CallReceived,), _apply),
                 Subscription("on_appointment_attended", (AppointmentAttended,), _apply),

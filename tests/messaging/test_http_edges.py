@@ -21,8 +21,8 @@ from shared.contracts.text import CleanText, IdentifierFreeText, Instant
 from shared.db import Database
 from shared.errors import NotYet, RuleViolation
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord
-from shared.service import MESSAGING_TABLES, ServiceHost
-from shared.settings import ServiceSettings
+from shared.service import ServiceHost
+from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
 
@@ -82,10 +82,9 @@ def _router(db: Database, gate: asyncio.Event) -> APIRouter:
 async def client(
     amqp_url: str, make_database_url: Callable[[str], str]
 ) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceHost, asyncio.Event]]:
-    settings = ServiceSettings(rabbitmq_url=amqp_url, database_url=make_database_url("probe"))
-    db = Database(settings.database_url, [Note.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
     gate = asyncio.Event()
-    host = ServiceHost(name="probe", settings=settings, db=db, routers=[_router(db, gate)])
+    host = probe_host("probe", amqp_url=amqp_url, database_url=make_database_url("probe"), tables=[Note])
+    host.routers.append(_router(host.db, gate))  # the route writes through the host's own database
     app = host.http_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -25,9 +25,9 @@ from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
 from shared.migrations import prepare_schema
 from shared.service import MESSAGING_TABLES, ServiceHost
-from shared.settings import ServiceSettings
 from tests.support.amqp import eventually, publish_event
 from tests.support.factories import call_received
+from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +38,14 @@ class Applied(SQLModel, table=True):
 
 
 def _host(amqp_url: str, database_url: str, handler: Any, **settings: Any) -> ServiceHost:
-    config = ServiceSettings(rabbitmq_url=amqp_url, database_url=database_url, **settings)
-    db = Database(config.database_url, [Applied.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
-    return ServiceHost(
-        name="robust",
-        settings=config,
-        db=db,
-        subscriptions=[Subscription("on_call_received", (CallReceived,), handler)],
+    subscription = Subscription("on_call_received", (CallReceived,), handler)
+    return probe_host(
+        "robust",
+        amqp_url=amqp_url,
+        database_url=database_url,
+        tables=[Applied],
+        subscriptions=[subscription],
+        **settings,
     )
 
 

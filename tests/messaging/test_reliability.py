@@ -32,9 +32,9 @@ from shared.messaging.relay import OutboxRelay
 from shared.messaging.topology import QueueSpec, declare_topology
 from shared.migrations import prepare_schema
 from shared.service import MESSAGING_TABLES, ServiceHost
-from shared.settings import ServiceSettings
 from tests.support.amqp import EventCapture, eventually, get_all, publish_event, publish_raw, queue_depth
 from tests.support.factories import call_received
+from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
 
@@ -310,15 +310,13 @@ async def flaky_host(
             raise ConnectionError("dependency briefly down")
         session.add(FlakyNote(event_id=event.event_id))
 
-    settings = ServiceSettings(
-        rabbitmq_url=amqp_url, database_url=make_database_url("flaky"), delivery_limit=5
-    )
-    db = Database(settings.database_url, [FlakyNote.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
-    host = ServiceHost(
-        name="flaky",
-        settings=settings,
-        db=db,
+    host = probe_host(
+        "flaky",
+        amqp_url=amqp_url,
+        database_url=make_database_url("flaky"),
+        tables=[FlakyNote],
         subscriptions=[Subscription("on_call_received", (CallReceived,), handler)],
+        delivery_limit=5,
     )
     await host.start()
     yield host, failures

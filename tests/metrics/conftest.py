@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
 from services.metrics.bootstrap import build_host
 from services.metrics.cli import archive_size
@@ -18,6 +16,7 @@ from shared.contracts.envelope import Envelope
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
 from tests.support.amqp import eventually, publish_event
+from tests.support.http import free_port, serving
 
 
 async def publish_and_wait(
@@ -39,12 +38,6 @@ class Served:
     base_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 async def metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[ServiceHost]:
     """The metrics host started (migrations, consumer, relay), its clock at the journeys' AS_OF."""
@@ -58,19 +51,10 @@ async def metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> Asy
 @pytest.fixture
 async def served_metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[Served]:
     """The metrics service as `python -m services.metrics` runs it: uvicorn, lifespan starting the host."""
-    port = _free_port()
+    port = free_port()
     settings = MetricsSettings(
         rabbitmq_url=amqp_url, database_url=make_database_url("metrics"), http_port=port
     )
     host = build_host(settings, clock=lambda: gen.AS_OF)
-    config = uvicorn.Config(host.http_app(), host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Served(host, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with serving(host.http_app(), port) as base_url:
+        yield Served(host, base_url)
