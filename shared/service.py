@@ -23,9 +23,14 @@ from faststream.rabbit.schemas import Channel
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import Table
 
+from shared.audit import AuditRecord
 from shared.db import Database
+from shared.http.audit_routes import build_audit_router
 from shared.http.errors import BodySizeLimit, install_error_handlers
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord, purge_idempotency_keys
+from shared.identity.http import protected_router
+from shared.identity.settings import IdentitySettings
+from shared.identity.tokens import TokenVerifier
 from shared.logging import get_logger
 from shared.messaging.consumer import MessageProcessor, Subscription, register_subscriptions
 from shared.messaging.inbox import InboxRecord
@@ -50,8 +55,9 @@ MESSAGING_TABLES: tuple[Table, ...] = (
     OutboxMessage.__table__,  # type: ignore[attr-defined]
     InboxRecord.__table__,  # type: ignore[attr-defined]
     IdempotencyRecord.__table__,  # type: ignore[attr-defined]
+    AuditRecord.__table__,  # type: ignore[attr-defined]
 )
-"""The spine's tables every service database holds beside its own."""
+"""The spine's tables every service database holds beside its own (outbox, inbox, idempotency, audit)."""
 
 BackgroundTask = Callable[[], Awaitable[None]]
 
@@ -77,8 +83,10 @@ class ServiceHost:
         migrations: Path | None = None,
         title: str | None = None,
         description: str = "",
+        identity: IdentitySettings | None = None,
     ) -> None:
         self.name = name
+        self.identity = identity
         self.migrations = migrations
         """The service's Alembic directory (`services/<name>/migrations`): upgraded to head at start."""
         self.settings = settings
@@ -234,6 +242,8 @@ class ServiceHost:
 
         app = FastAPI(title=self.title, description=self.description, lifespan=lifespan)
         app.state.host = self
+        # Fails here, before serving, if OIDC_ISSUER or MHP_ORGANISATIONS_FILE is missing: no open mode.
+        app.state.verifier = TokenVerifier.from_settings(self.identity or IdentitySettings())
         # Hostile input (issue 20): errors that never echo input, bounded bodies, idempotent writes.
         install_error_handlers(app)
         app.add_middleware(IdempotencyMiddleware, db=self.db)
@@ -253,8 +263,12 @@ class ServiceHost:
             self.stuck_queues()  # refresh the in-flight age gauge for this scrape
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+        # Every service route sits behind the authenticating dependency; only the ops routes above do not.
+        protected = protected_router()
         for router in self.routers:
-            app.include_router(router)
+            protected.include_router(router)
+        protected.include_router(build_audit_router(self.db))
+        app.include_router(protected)
         return app
 
     def run(self) -> None:

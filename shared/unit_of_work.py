@@ -12,6 +12,7 @@ from typing import Any, Self
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.audit import AuditRecord
 from shared.contracts.envelope import Envelope
 from shared.db import Database, call_after_commit
 from shared.messaging.outbox import add_event
@@ -26,6 +27,10 @@ class SqlUnitOfWork:
     def add_event(self, event: Envelope[Any]) -> None:
         """Stage an event: published by the relay only if this unit of work commits."""
         add_event(self.session, event)
+
+    def audit(self, record: AuditRecord) -> None:
+        """Record an access in this transaction: a change and its audit row commit together or not at all."""
+        self.session.add(record)
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once this unit of work has committed (never if it rolls back)."""

@@ -1,0 +1,35 @@
+"""Identity settings every service shares (no service prefix: one issuer, audience and directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.identity.roles import DEFAULT_ROLE_MAP
+
+# Asymmetric algorithms only: an HMAC algorithm would let anyone holding the public key sign tokens.
+ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
+
+
+class IdentitySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    oidc_issuer: str | None = Field(
+        default=None, description="The OIDC issuer whose tokens the services accept (CIS2 or the trust's)"
+    )
+    oidc_audience: str = Field(default="mhp-platform", description="The `aud` every token must carry")
+    oidc_jwks_url: str | None = Field(default=None, description="Default: the issuer's discovery document")
+    oidc_algorithms: list[str] = Field(default=["RS256", "RS512"])
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=120, description="Clock skew allowed on exp/nbf")
+    mhp_organisations_file: Path | None = Field(default=None, description="The trust's organisations")
+    mhp_role_map_file: Path = Field(default=DEFAULT_ROLE_MAP)
+
+    @field_validator("oidc_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        refused = sorted(set(value) - ALLOWED_ALGORITHMS)
+        if refused or not value:
+            raise ValueError(f"OIDC_ALGORITHMS: only {sorted(ALLOWED_ALGORITHMS)} (refused: {refused})")
+        return value
