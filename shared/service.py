@@ -243,10 +243,11 @@ class ServiceHost:
         app = FastAPI(title=self.title, description=self.description, lifespan=lifespan)
         app.state.host = self
         # Fails here, before serving, if OIDC_ISSUER or MHP_ORGANISATIONS_FILE is missing: no open mode.
-        app.state.verifier = TokenVerifier.from_settings(self.identity or IdentitySettings())
+        verifier = TokenVerifier.from_settings(self.identity or IdentitySettings())
+        app.state.verifier = verifier
         # Hostile input (issue 20): errors that never echo input, bounded bodies, idempotent writes.
         install_error_handlers(app)
-        app.add_middleware(IdempotencyMiddleware, db=self.db)
+        app.add_middleware(IdempotencyMiddleware, db=self.db, verifier=verifier)
         app.add_middleware(BodySizeLimit)  # added last: the outermost, before any body is buffered
 
         @app.get("/health/live", tags=["ops"])

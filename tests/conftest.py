@@ -23,6 +23,8 @@ import pytest
 import structlog
 
 from mhp.broker import ManagementApi, VhostAdmin, acquire_broker, with_vhost
+from mhp.idp.server import EmbeddedProvider
+from tests.support.identity import DEMO_ORGANISATIONS, Tokens
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +41,40 @@ def _restore_logging() -> Iterator[None]:
     structlog.contextvars.clear_contextvars()
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def identity_provider() -> Iterator[Tokens]:
+    """The embedded OIDC provider on loopback for the whole run; every service in it trusts its tokens.
+
+    Set in the environment (as `mhp up` does for its services) so every host and child process built by
+    a test reads the same issuer and organisation directory.
+    """
+    with tempfile.TemporaryDirectory(prefix="mhp-test-idp-") as state_dir:
+        provider = EmbeddedProvider(state_dir=Path(state_dir), port=0, enabled=True)
+        provider.start()
+        saved = {name: os.environ.get(name) for name in _IDENTITY_ENV}
+        os.environ["OIDC_ISSUER"] = provider.issuer
+        os.environ["MHP_ORGANISATIONS_FILE"] = str(DEMO_ORGANISATIONS)
+        os.environ["MHP_IDP_STATE_DIR"] = state_dir
+        try:
+            yield Tokens(issuer=provider.issuer, state_dir=Path(state_dir))
+        finally:
+            provider.stop()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+@pytest.fixture
+def tokens(identity_provider: Tokens) -> Tokens:
+    """Authorization headers for demo users (`tokens.user(MHP)`) and practice systems (`tokens.system(ods)`)."""
+    return identity_provider
+
+
+_IDENTITY_ENV = ("OIDC_ISSUER", "MHP_ORGANISATIONS_FILE", "MHP_IDP_STATE_DIR")
 
 
 @pytest.fixture(scope="session")

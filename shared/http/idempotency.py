@@ -7,7 +7,10 @@ is stored under the key; a replay returns it with `Idempotent-Replayed: true` an
 - The key is claimed *before* the route runs (its own committed row), so two concurrent sends of one
   request cannot both run: the second gets 409 while the first is in progress.
 - A key reused for a different request (method, path, query or body differ) is refused with 422.
-- Keys are scoped to the route (method and path): the same key on another route is another request.
+- Keys are scoped to the caller (the verified token's user, role and organisation) and the route
+  (method and path): another caller's key, or the same key on another route, is another request, so
+  one caller can never be replayed another's answer. A request whose token does not verify is passed
+  to the app unclaimed (it answers 401) and leaves nothing behind.
 - Any answer under 500 is stored and replayed. A 503 (a race lost before anything committed) releases
   the key so the client may retry with it. Any other failure (a 5xx, an exception, a crash before the
   answer was stored) may have come after the route committed, so the claim stays "outcome unknown":
@@ -28,6 +31,7 @@ from sqlmodel import Field, SQLModel, col, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import Database, UtcDateTime, utcnow
+from shared.identity.tokens import TokenVerifier
 
 KEY_HEADERS = (b"idempotency-key",)
 FHIR_KEY_HEADERS = (b"idempotency-key", b"x-request-id")
@@ -49,9 +53,10 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, db: Database) -> None:
+    def __init__(self, app: ASGIApp, db: Database, verifier: TokenVerifier) -> None:
         self.app = app
         self.db = db
+        self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _WRITE_METHODS:
@@ -64,10 +69,14 @@ class IdempotencyMiddleware:
         if not _KEY.fullmatch(raw_key):
             await _answer(send, 400, {"detail": "Idempotency-Key: 1-128 letters, digits or _.:-"})
             return
+        caller = await self._caller(scope)
+        if caller is None:
+            await self.app(scope, receive, send)  # unauthenticated: the app refuses it, nothing claimed
+            return
         body = await _read_body(receive)
         if body is None:
             return  # the client went away mid-upload: nothing claimed, nothing run
-        key = _scoped(scope, raw_key)
+        key = _scoped(scope, raw_key, caller)
         fingerprint = _fingerprint(scope, body)
         existing = await self._claim(key, fingerprint)
         if existing is not None:
@@ -75,6 +84,18 @@ class IdempotencyMiddleware:
             return
         status, content_type, chunks = await self._run(scope, body, receive, send)
         await self._record(key, status, content_type, b"".join(chunks))
+
+    async def _caller(self, scope: Scope) -> str | None:
+        """Who is sending, from the verified bearer token; None if it does not verify."""
+        authorization = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            principal = await self.verifier.verify(token.strip())
+        except Exception:  # any refusal: the authenticating dependency answers it properly
+            return None
+        return f"{principal.user_id}|{principal.role}|{principal.org_code}"
 
     async def _claim(self, key: str, fingerprint: str) -> IdempotencyRecord | None:
         """Claim the key for this request; returns the earlier record if the key was taken."""
@@ -188,10 +209,9 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _scoped(scope: Scope, key: str) -> str:
-    """A key is the client's for one route: the same key on another route is another request.
-    (Issue 11 adds the authenticated caller to the scope.)"""
-    return hashlib.sha256(f"{scope['method']} {scope['path']} {key}".encode()).hexdigest()
+def _scoped(scope: Scope, key: str, caller: str) -> str:
+    """A key is one caller's for one route: another caller's, or another route's, is another request."""
+    return hashlib.sha256(f"{caller}\0{scope['method']} {scope['path']}\0{key}".encode()).hexdigest()
 
 
 async def _answer(

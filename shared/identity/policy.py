@@ -42,6 +42,8 @@ class AccessPolicy:
             return self.check(current_principal(request), action)
 
         dependency.__name__ = f"requires_{action}"
+        # Named on the dependency so a test can read every route's rule off the app (tests/http).
+        dependency.access = (self, action)  # type: ignore[attr-defined]
         return dependency
 
 

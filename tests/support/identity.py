@@ -1,0 +1,82 @@
+"""Bearer tokens for tests, from the real embedded OIDC provider (code + PKCE for people, signed client
+credentials for practice systems), cached per session: every test acts as a named demo user or system.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mhp.idp.client import system_token, user_token
+
+REMINT_AFTER_SECONDS = 600
+DEMO_ORGANISATIONS = Path(__file__).resolve().parents[2] / "mhp" / "data" / "demo-organisations.yaml"
+
+# Demo users by role (the realm of mhp/idp/realm.yaml).
+MHP = "mhp.ahmed"
+MHP_2 = "mhp.brown"
+OTHER_PCN_MHP = "mhp.clarke"  # an MHP of U00456
+LEAD = "lead.y01234"
+OTHER_LEAD = "lead.y01235"
+STAFF = "staff.y01234"
+PCN_MANAGER = "manager.u00123"
+OTHER_PCN_MANAGER = "manager.u00456"
+TRUST_MANAGER = "trust.manager"
+IG_LEAD = "ig.lead"
+OPERATOR = "ops.operator"
+
+
+USER_FOR_ROLE = {
+    "mhp": MHP,
+    "clinical_lead": LEAD,
+    "practice_staff": STAFF,
+    "pcn_manager": PCN_MANAGER,
+    "trust_manager": TRUST_MANAGER,
+    "ig_lead": IG_LEAD,
+    "operator": OPERATOR,
+}
+"""A demo user for every role of a person (all in PCN U00123 or practice Y01234, or the trust)."""
+
+
+def system_of(practice_ods: str) -> str:
+    return f"{practice_ods.lower()}-clinical-system"
+
+
+@dataclass
+class Tokens:
+    """Mints (once) and hands out `Authorization` headers for demo users and practice systems."""
+
+    issuer: str
+    state_dir: Path
+    _cache: dict[str, tuple[float, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _cached(self, name: str, mint: Callable[[], str]) -> str:
+        # Tokens live 15 minutes; a long run mints again well before one expires.
+        with self._lock:
+            minted = self._cache.get(name)
+            if minted is None or time.monotonic() - minted[0] > REMINT_AFTER_SECONDS:
+                minted = (time.monotonic(), mint())
+                self._cache[name] = minted
+            return minted[1]
+
+    def token(self, user_id: str) -> str:
+        return self._cached(user_id, lambda: user_token(self.issuer, user_id))
+
+    def system_token(self, practice_ods: str) -> str:
+        client_id = system_of(practice_ods)
+        key = self.state_dir / "clients" / f"{client_id}.pem"
+        return self._cached(client_id, lambda: system_token(self.issuer, client_id, key))
+
+    def user(self, user_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id)}"}
+
+    def system(self, practice_ods: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.system_token(practice_ods)}"}
+
+    def role(self, role: str) -> dict[str, str]:
+        """Headers for a principal of this role in PCN U00123 / practice Y01234 / the trust."""
+        return self.system("Y01234") if role == "practice_system" else self.user(USER_FOR_ROLE[role])

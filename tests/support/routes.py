@@ -1,0 +1,70 @@
+"""Every business route of a service app with the access rule it declares (read off its dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from shared.identity import AccessPolicy, Role
+
+OPS_PREFIXES = ("/health/", "/metrics")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    policy: AccessPolicy | None
+    action: StrEnum | None
+
+    @property
+    def allowed(self) -> frozenset[Role]:
+        if self.policy is None or self.action is None:
+            return frozenset()
+        return frozenset(role for role in Role if self.policy.allows(role, self.action))
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _access(dependant: Dependant) -> tuple[AccessPolicy, StrEnum] | None:
+    for sub in dependant.dependencies:
+        found: Any = getattr(sub.call, "access", None)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        nested = _access(sub)
+        if nested is not None:
+            return nested
+    return None
+
+
+def business_operations(app: FastAPI) -> list[Operation]:
+    operations = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path.startswith(OPS_PREFIXES):
+            continue
+        access = _access(route.dependant)
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            policy, action = access if access else (None, None)
+            operations.append(Operation(method, route.path, policy, action))
+    return operations
+
+
+def concrete_path(path: str) -> str:
+    """A path template with every parameter filled by a well-formed value that names nothing real."""
+    fills = {
+        "practice_ods": "Y01234",
+        "pcn": "U00123",
+        "pcn_code": "U00123",
+    }
+    out = path
+    while "{" in out:
+        start, end = out.index("{"), out.index("}")
+        name = out[start + 1 : end]
+        out = out[:start] + fills.get(name, "6b1a3f0e-7c5d-4e2a-9f10-2d3c4b5a6978") + out[end + 1 :]
+    return out
