@@ -87,14 +87,18 @@ class SqlReferralRepository(_Rows):
         )
         return [_aggregate(Referral, row) for row in (await self.session.exec(query)).all()]
 
-    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[Referral]:
+    async def open_in(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int = 0, limit: int | None = None
+    ) -> list[Referral]:
         query = select(tables.Referral).where(
             (col(tables.Referral.pcn_code) == pcn_code)
             & col(tables.Referral.status).in_([s.value for s in OPEN_STATUSES])
         )
         if practice_ods:
             query = query.where(tables.Referral.practice_ods == practice_ods)
-        rows = (await self.session.exec(query.order_by(col(tables.Referral.made_at)))).all()
+        # The id breaks ties so that a page boundary never repeats or skips a referral.
+        query = query.order_by(col(tables.Referral.made_at), col(tables.Referral.referral_id))
+        rows = (await self.session.exec(query.offset(offset).limit(limit))).all()
         return [_aggregate(Referral, row) for row in rows]
 
     async def due_for_chase(self, now: datetime, limit: int) -> list[Referral]:
@@ -155,14 +159,17 @@ class SqlFollowUpRepository(_Rows):
         )
         return (await self.session.exec(query)).first() is not None
 
-    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[DnaFollowUp]:
+    async def open_in(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int = 0, limit: int | None = None
+    ) -> list[DnaFollowUp]:
         query = select(tables.DnaFollowUp).where(
             (tables.DnaFollowUp.pcn_code == pcn_code)
             & (tables.DnaFollowUp.status == FollowUpStatus.OPEN.value)
         )
         if practice_ods:
             query = query.where(tables.DnaFollowUp.practice_ods == practice_ods)
-        rows = (await self.session.exec(query.order_by(col(tables.DnaFollowUp.due_at)))).all()
+        query = query.order_by(col(tables.DnaFollowUp.due_at), col(tables.DnaFollowUp.follow_up_id))
+        rows = (await self.session.exec(query.offset(offset).limit(limit))).all()
         return [_aggregate(DnaFollowUp, row) for row in rows]
 
     async def due_for_escalation(self, now: datetime, limit: int) -> list[DnaFollowUp]:

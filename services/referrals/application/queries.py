@@ -23,10 +23,15 @@ class ReferralChain:
 
 
 async def open_referrals(
-    uow: ReferralsUnitOfWork, *, pcn_code: str, practice_ods: str | None = None
+    uow: ReferralsUnitOfWork,
+    *,
+    pcn_code: str,
+    practice_ods: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[Referral]:
     """Made, accepted, or unplaced and waiting for the clinical lead; oldest first."""
-    return await uow.referrals.open_in(pcn_code, practice_ods)
+    return await uow.referrals.open_in(pcn_code, practice_ods, offset=offset, limit=limit)
 
 
 async def referral_chain(uow: ReferralsUnitOfWork, referral_id: uuid.UUID) -> ReferralChain:
@@ -37,7 +42,21 @@ async def referral_chain(uow: ReferralsUnitOfWork, referral_id: uuid.UUID) -> Re
 
 
 async def open_follow_ups(
-    uow: ReferralsUnitOfWork, *, pcn_code: str, practice_ods: str | None = None
+    uow: ReferralsUnitOfWork,
+    *,
+    pcn_code: str,
+    practice_ods: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[DnaFollowUp]:
     """Open DNA follow-ups, soonest deadline first."""
-    return await uow.follow_ups.open_in(pcn_code, practice_ods)
+    return await uow.follow_ups.open_in(pcn_code, practice_ods, offset=offset, limit=limit)
+
+
+async def find_referral(uow: ReferralsUnitOfWork, referral_id: uuid.UUID) -> Referral | None:
+    """The referral, to scope and audit a request for it before anything is changed."""
+    return await uow.referrals.get(referral_id)
+
+
+async def find_follow_up(uow: ReferralsUnitOfWork, follow_up_id: uuid.UUID) -> DnaFollowUp | None:
+    return await uow.follow_ups.get(follow_up_id)

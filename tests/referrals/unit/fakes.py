@@ -71,7 +71,9 @@ class FakeReferrals:
         chain = [r for r in self.rows.values() if r.root_referral_id == root_referral_id]
         return [_copy(r) for r in sorted(chain, key=lambda r: r.made_at)]
 
-    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[Referral]:
+    async def open_in(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int = 0, limit: int | None = None
+    ) -> list[Referral]:
         found = [
             r
             for r in self.rows.values()
@@ -79,7 +81,8 @@ class FakeReferrals:
             and r.status in OPEN_STATUSES
             and (not practice_ods or r.practice_ods == practice_ods)
         ]
-        return [_copy(r) for r in sorted(found, key=lambda r: r.made_at)]
+        ordered = sorted(found, key=lambda r: (r.made_at, r.referral_id))
+        return [_copy(r) for r in ordered[offset : None if limit is None else offset + limit]]
 
     async def due_for_chase(self, now: datetime, limit: int) -> list[Referral]:
         due = [r for r in self.rows.values() if r.due_for_chase(now)]
@@ -128,7 +131,9 @@ class FakeFollowUps:
     async def opened_for_appointment(self, appointment_id: uuid.UUID) -> bool:
         return any(f.appointment_id == appointment_id for f in self.rows.values())
 
-    async def open_in(self, pcn_code: str, practice_ods: str | None) -> list[DnaFollowUp]:
+    async def open_in(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int = 0, limit: int | None = None
+    ) -> list[DnaFollowUp]:
         found = [
             f
             for f in self.rows.values()
@@ -136,7 +141,8 @@ class FakeFollowUps:
             and f.status is FollowUpStatus.OPEN
             and (not practice_ods or f.practice_ods == practice_ods)
         ]
-        return [_copy(f) for f in sorted(found, key=lambda f: f.due_at)]
+        ordered = sorted(found, key=lambda f: (f.due_at, f.follow_up_id))
+        return [_copy(f) for f in ordered[offset : None if limit is None else offset + limit]]
 
     async def due_for_escalation(self, now: datetime, limit: int) -> list[DnaFollowUp]:
         due = [f for f in self.rows.values() if f.due_for_escalation(now)]
