@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from shared.http.errors import BodySizeLimit, install_error_handlers
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord, purge_idempotency_keys
 from shared.identity.http import protected_router
 from shared.identity.settings import IdentitySettings
+from shared.identity.signin import SignIn
 from shared.identity.tokens import TokenVerifier
 from shared.logging import get_logger
 from shared.messaging.consumer import MessageProcessor, Subscription, register_subscriptions
@@ -243,8 +245,12 @@ class ServiceHost:
         app = FastAPI(title=self.title, description=self.description, lifespan=lifespan)
         app.state.host = self
         # Fails here, before serving, if OIDC_ISSUER or MHP_ORGANISATIONS_FILE is missing: no open mode.
-        verifier = TokenVerifier.from_settings(self.identity or IdentitySettings())
+        identity = self.identity or IdentitySettings()
+        verifier = TokenVerifier.from_settings(identity)
         app.state.verifier = verifier
+        signin = SignIn(
+            verifier, identity.oidc_client_id, identity.mhp_session_secret or secrets.token_hex(32)
+        )
         # Hostile input (issue 20): errors that never echo input, bounded bodies, idempotent writes.
         install_error_handlers(app)
         app.add_middleware(IdempotencyMiddleware, db=self.db, verifier=verifier)
@@ -264,7 +270,8 @@ class ServiceHost:
             self.stuck_queues()  # refresh the in-flight age gauge for this scrape
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-        # Every service route sits behind the authenticating dependency; only the ops routes above do not.
+        app.include_router(signin.router())  # open: it is how a person gets a session
+        # Every service route sits behind the authenticating dependency; only ops and sign-in do not.
         protected = protected_router()
         for router in self.routers:
             protected.include_router(router)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import NotYet, RuleViolation
+from shared.identity.tokens import IdentityUnavailable
 from shared.logging import redact_text
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -51,7 +52,13 @@ async def _on_not_yet(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": error.reason}, status_code=503, headers={"Retry-After": "1"})
 
 
+async def _on_identity_unavailable(_request: Request, _error: Exception) -> JSONResponse:
+    detail = "the identity provider cannot be reached; try again"
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(IdentityUnavailable, _on_identity_unavailable)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(RuleViolation, _on_rule_violation)
     app.add_exception_handler(NotYet, _on_not_yet)

@@ -15,7 +15,10 @@ from pydantic import BaseModel
 
 from shared.identity.policy import current_principal
 from shared.identity.principal import Principal
+from shared.identity.signin import SESSION_COOKIE
 from shared.identity.tokens import IdentityUnavailable, InvalidToken, NoPlatformRole, TokenVerifier
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -49,14 +52,35 @@ def _unauthorised(reason: str) -> HTTPException:
     )
 
 
+def _presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None:
+        return credentials.credentials if credentials.scheme.lower() == "bearer" else None
+    # A signed-in browser's session cookie, for reading only: a cookie rides along on cross-site
+    # requests, so it must never be able to change anything (writes need the Authorization header).
+    if request.method in SAFE_METHODS:
+        return request.cookies.get(SESSION_COOKIE) or None
+    return None
+
+
+def _wants_a_page(request: Request) -> bool:
+    return request.method in SAFE_METHODS and "text/html" in request.headers.get("accept", "")
+
+
 async def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+    token = _presented_token(request, credentials)
+    if not token:
+        if _wants_a_page(request):  # a person in a browser: off to sign in, and back here after
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            login = request.url_for("signin_login").include_query_params(next=target)
+            raise HTTPException(
+                303, detail="sign in first", headers={"Location": login.path + "?" + login.query}
+            )
         raise HTTPException(401, detail="authentication required", headers={"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        principal = await verifier.verify(credentials.credentials)
+        principal = await verifier.verify(token)
     except InvalidToken as exc:
         raise _unauthorised(exc.reason) from None
     except NoPlatformRole as exc:

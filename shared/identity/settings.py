@@ -23,6 +23,12 @@ class IdentitySettings(BaseSettings):
     oidc_jwks_url: str | None = Field(default=None, description="Default: the issuer's discovery document")
     oidc_algorithms: list[str] = Field(default=["RS256", "RS512"])
     oidc_leeway_seconds: int = Field(default=30, ge=0, le=120, description="Clock skew allowed on exp/nbf")
+    oidc_client_id: str = Field(default="mhp-web", description="This platform's web client at the issuer")
+    mhp_session_secret: str | None = Field(
+        default=None,
+        description="Signs the short-lived sign-in cookie; set one shared value when replicas run behind a "
+        "load balancer (default: a random value per process)",
+    )
     mhp_organisations_file: Path | None = Field(default=None, description="The trust's organisations")
     mhp_role_map_file: Path = Field(default=DEFAULT_ROLE_MAP)
 
