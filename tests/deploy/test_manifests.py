@@ -1,4 +1,4 @@
-"""Deployment files agree with the code: modules, ports, probe paths, databases and secrets by reference."""
+"""Deployment files agree with the code: modules, ports, probes, databases, secrets, identity by reference."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ import pytest
 import yaml
 
 from mhp.platform import SERVICES, ServiceSpec, available_services
+from shared.identity.directory import DirectoryError, OrganisationDirectory
+from shared.identity.roles import DEFAULT_ROLE_MAP, RoleMap
+from shared.identity.settings import IdentitySettings
+from shared.identity.tokens import IdentityNotConfigured, TokenVerifier
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -117,7 +121,8 @@ def test_k8s_urls_come_from_a_secret_not_the_configmap(spec: ServiceSpec) -> Non
 
 def test_kustomization_lists_every_service_manifest() -> None:
     kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
-    assert set(kustomization["resources"]) == {"namespace.yaml", *(f"{s.name}.yaml" for s in SERVICES)}
+    expected = {"namespace.yaml", "identity.yaml", *(f"{s.name}.yaml" for s in SERVICES)}
+    assert set(kustomization["resources"]) == expected
 
 
 @pytest.mark.parametrize("spec", SERVICES, ids=SERVICE_IDS)
@@ -167,3 +172,146 @@ def test_compose_holds_no_literal_password() -> None:
     for match in re.finditer(r"(PASSWORD[A-Z_]*): (\S+)", text):
         assert match.group(2).startswith("${"), match.group(0)
     assert not re.search(r"amqp://[^:$]+:[^$]", text)
+
+
+# Identity: one issuer and one organisation directory, shared by every service (shared/identity/settings.py).
+
+ORGANISATIONS_MOUNT = "/etc/mhp/organisations.yaml"
+DEMO_DIRECTORY = ROOT / "mhp" / "data" / "demo-organisations.yaml"
+
+
+def _identity_configmaps() -> dict[str, dict[str, str]]:
+    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "identity.yaml").read_text()))
+    assert {doc["kind"] for doc in documents} == {"ConfigMap"}
+    assert {doc["metadata"]["namespace"] for doc in documents} == {"mhp"}
+    return {doc["metadata"]["name"]: doc["data"] for doc in documents}
+
+
+def _compose_value(value: str) -> str:
+    """What compose passes for `${VAR:-default}` when the operator left VAR unset: the default."""
+    match = re.fullmatch(r"\$\{[A-Z_]+:-(.*)\}", value)
+    assert match is not None, f"{value!r} is not an optional variable with a default"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=SERVICE_IDS)
+def test_compose_takes_every_service_issuer_from_the_environment(spec: ServiceSpec) -> None:
+    env = _compose()["services"][spec.name]["environment"]
+    # `:?` makes compose refuse to start (empty or unset) instead of running a service with no issuer.
+    assert re.fullmatch(r"\$\{OIDC_ISSUER:\?[^}]+\}", env["OIDC_ISSUER"])
+    assert _compose_value(env["OIDC_AUDIENCE"]) == "mhp-platform"
+    assert "MHP_EMBEDDED_IDP" not in env
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=SERVICE_IDS)
+def test_compose_mounts_the_organisation_directory_read_only(spec: ServiceSpec) -> None:
+    service = _compose()["services"][spec.name]
+    path = service["environment"]["MHP_ORGANISATIONS_FILE"]
+    mounts = [volume for volume in service["volumes"] if volume["target"] == path]
+    assert path == ORGANISATIONS_MOUNT
+    assert len(mounts) == 1
+    assert mounts[0]["type"] == "bind"
+    assert mounts[0]["read_only"] is True
+    assert re.fullmatch(r"\$\{MHP_ORGANISATIONS_PATH:\?[^}]+\}", mounts[0]["source"])
+
+
+def test_compose_holds_no_literal_issuer() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    # The only URLs written out are each service's own health check on loopback: no issuer, no JWKS.
+    urls = re.findall(r"https?://[^\s'\"]+", text)
+    assert urls
+    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/health/ready", url) for url in urls), urls
+
+
+def test_compose_identity_defaults_are_the_settings_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = _compose()["services"][SERVICES[0].name]["environment"]
+    for name in ("OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_ALGORITHMS", "OIDC_LEEWAY_SECONDS"):
+        monkeypatch.setenv(name, _compose_value(env[name]))
+    monkeypatch.setenv("OIDC_ISSUER", "https://issuer.invalid")
+    monkeypatch.setenv("MHP_ORGANISATIONS_FILE", str(DEMO_DIRECTORY))
+    from_compose = IdentitySettings()
+    defaults = {name: field.default for name, field in IdentitySettings.model_fields.items()}
+    assert from_compose.oidc_audience == defaults["oidc_audience"]
+    assert from_compose.oidc_algorithms == defaults["oidc_algorithms"]
+    assert from_compose.oidc_leeway_seconds == defaults["oidc_leeway_seconds"]
+    assert not from_compose.oidc_jwks_url  # empty: the verifier takes the discovery document's jwks_uri
+    assert from_compose.mhp_role_map_file == DEFAULT_ROLE_MAP
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=SERVICE_IDS)
+def test_k8s_gives_every_service_the_shared_identity_configmap(spec: ServiceSpec) -> None:
+    identity = _identity_configmaps()["mhp-identity"]
+    assert {"OIDC_ISSUER", "OIDC_AUDIENCE", "MHP_ORGANISATIONS_FILE"} <= set(identity)
+    docs = _k8s(spec)
+    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"configMapRef": {"name": "mhp-identity"}} in container["envFrom"]
+    # One source for the issuer: neither the service's own ConfigMap nor its env may override it.
+    overriding = set(docs["ConfigMap"]["data"]) | {item["name"] for item in container.get("env", [])}
+    assert not overriding & {"OIDC_ISSUER", "OIDC_AUDIENCE", "MHP_ORGANISATIONS_FILE"}
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=SERVICE_IDS)
+def test_k8s_mounts_the_organisation_directory_read_only_as_the_configured_file(spec: ServiceSpec) -> None:
+    configmaps = _identity_configmaps()
+    path = Path(configmaps["mhp-identity"]["MHP_ORGANISATIONS_FILE"])
+    pod = _k8s(spec)["Deployment"]["spec"]["template"]["spec"]
+    mounts = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == str(path.parent)]
+    assert len(mounts) == 1
+    assert mounts[0]["readOnly"] is True
+    volume = next(v for v in pod["volumes"] if v["name"] == mounts[0]["name"])
+    assert volume["configMap"]["name"] == "mhp-organisations"
+    (item,) = volume["configMap"]["items"]
+    assert item["path"] == path.name
+    assert item["key"] in configmaps["mhp-organisations"]
+
+
+def _settings_from_k8s(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **overrides: str) -> IdentitySettings:
+    """The identity settings a pod gets from the shipped ConfigMaps, the directory file where it mounts."""
+    configmaps = _identity_configmaps()
+    data = {**configmaps["mhp-identity"], **overrides}
+    directory = tmp_path / "organisations.yaml"
+    directory.write_text(configmaps["mhp-organisations"]["organisations.yaml"])
+    for name, value in data.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MHP_ORGANISATIONS_FILE", str(directory))
+    return IdentitySettings()
+
+
+def test_k8s_shipped_issuer_placeholder_stops_the_service(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = _settings_from_k8s(monkeypatch, tmp_path)
+    with pytest.raises(IdentityNotConfigured, match="OIDC_ISSUER"):
+        TokenVerifier(settings, OrganisationDirectory.load(DEMO_DIRECTORY), RoleMap.load())
+
+
+def test_k8s_shipped_directory_placeholder_stops_the_service(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = _settings_from_k8s(monkeypatch, tmp_path, OIDC_ISSUER="https://issuer.invalid")
+    with pytest.raises(DirectoryError):
+        TokenVerifier.from_settings(settings)
+
+
+def test_k8s_configmaps_filled_in_start_a_verifier(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = _settings_from_k8s(monkeypatch, tmp_path, OIDC_ISSUER="https://issuer.invalid/")
+    (tmp_path / "organisations.yaml").write_text(DEMO_DIRECTORY.read_text())
+    verifier = TokenVerifier.from_settings(settings)
+    assert verifier.issuer == "https://issuer.invalid"
+    assert verifier.settings.oidc_audience == "mhp-platform"
+    assert verifier.directory.pcn_of("Y01234") == "U00123"
+
+
+def test_no_deployment_file_enables_the_embedded_provider() -> None:
+    # The embedded provider is for `mhp up` and the tests only; the README may name it, nothing else may.
+    files = [p for p in DEPLOY.rglob("*") if p.is_file() and p.suffix != ".md"]
+    assert any(p.name == "compose.yaml" for p in files)
+    for path in files:
+        assert "MHP_EMBEDDED_IDP" not in path.read_text(), path
+
+
+def test_image_ships_the_default_role_map() -> None:
+    top = DEFAULT_ROLE_MAP.relative_to(ROOT).parts[0]
+    assert f"COPY {top} ./{top}" in _stages()["runtime"]
+    ignore = (DEPLOY / "docker" / "Dockerfile.dockerignore").read_text().splitlines()
+    assert f"!{top}" in ignore
