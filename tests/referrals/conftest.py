@@ -1,9 +1,14 @@
-"""Fixtures for referrals tests: a controllable clock, hosts on a real broker and database, event builders."""
+"""Fixtures for referrals tests: a controllable clock, hosts on a real broker and database, event builders.
+
+HTTP clients carry a bearer token from the embedded provider: by default the MHP `mhp.ahmed` of PCN
+U00123, whose practices (Y01234...) the events below come from.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -29,10 +34,12 @@ from shared.contracts.v1 import (
 )
 from tests.support.amqp import EventCapture, eventually
 from tests.support.clock import MONDAY_10AM, FakeClock
+from tests.support.identity import MHP, Tokens
 
 PCN = "U00123"
 PRACTICE = "Y01234"
 LEAD = "lead.y01234"
+"""Practice Y01234's clinical lead in the referral directory, and the demo user of that name."""
 
 
 @pytest.fixture
@@ -76,11 +83,19 @@ async def referrals(make_host: HostFactory) -> ReferralsHost:
     return host
 
 
+@asynccontextmanager
+async def api(host: ReferralsHost, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the host's HTTP app, sending `headers` (a token) with every request unless overridden."""
+    # ASGITransport does not run the lifespan: whoever built the host owns start and stop.
+    transport = httpx.ASGITransport(app=host.http_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://referrals", headers=headers) as http:
+        yield http
+
+
 @pytest.fixture
-async def client(referrals: ReferralsHost) -> AsyncIterator[httpx.AsyncClient]:
-    # ASGITransport does not run the lifespan: the `referrals` fixture owns start and stop.
-    transport = httpx.ASGITransport(app=referrals.http_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://referrals") as http:
+async def client(referrals: ReferralsHost, tokens: Tokens) -> AsyncIterator[httpx.AsyncClient]:
+    """The MHP of the events' PCN."""
+    async with api(referrals, tokens.user(MHP)) as http:
         yield http
 
 

@@ -12,9 +12,10 @@ from sqlmodel import select
 from services.referrals.adapters.tables import DnaEpisode, DnaFollowUp
 from services.referrals.bootstrap import ReferralsHost
 from shared.contracts.routing import binding_key
-from tests.referrals.conftest import LEAD, PCN, HostFactory, dna, wait_events, watchdog_passes
+from tests.referrals.conftest import LEAD, PCN, HostFactory, api, dna, wait_events, watchdog_passes
 from tests.support.amqp import EventCapture, eventually, publish_event, queue_depth
 from tests.support.clock import MONDAY_10AM, FakeClock
+from tests.support.identity import MHP, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +87,7 @@ async def test_second_dna_in_one_episode_notifies_the_gp_once(
 
 
 async def test_overdue_follow_up_is_escalated_once_across_a_restart(
-    make_host: HostFactory, amqp_url: str, clock: FakeClock
+    make_host: HostFactory, amqp_url: str, clock: FakeClock, tokens: Tokens
 ) -> None:
     overdue = dna()
     done_in_time = dna()
@@ -99,11 +100,10 @@ async def test_overdue_follow_up_is_escalated_once_across_a_restart(
         await publish_event(amqp_url, done_in_time)
         late = await _follow_up(first, overdue.data.appointment_id)
         on_time = await _follow_up(first, done_in_time.data.appointment_id)
-        transport = httpx.ASGITransport(app=first.http_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://referrals") as http:
+        async with api(first, tokens.user(MHP)) as http:
             response = await http.post(
                 f"/follow-ups/{on_time.follow_up_id}/outcome",
-                json={"outcome": "rebooked", "clinician": "mhp.1"},
+                json={"outcome": "rebooked"},
             )
         assert response.status_code == 200, response.text
         clock.now = late.due_at  # exactly due: not yet overdue
@@ -149,13 +149,13 @@ async def test_follow_up_outcomes_are_published_with_signposting_and_safeguardin
     ) as capture:
         bad = await client.post(
             url.format(rows[signposted.data.appointment_id].follow_up_id),
-            json={"outcome": "contacted_and_signposted", "clinician": "mhp.1"},
+            json={"outcome": "contacted_and_signposted"},
         )
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "signposted_to"]
         bad = await client.post(
             url.format(rows[signposted.data.appointment_id].follow_up_id),
-            json={"outcome": "phoned", "clinician": "mhp.1"},
+            json={"outcome": "phoned"},
         )
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "outcome"]
@@ -164,26 +164,24 @@ async def test_follow_up_outcomes_are_published_with_signposting_and_safeguardin
             url.format(rows[signposted.data.appointment_id].follow_up_id),
             json={
                 "outcome": "contacted_and_signposted",
-                "clinician": "mhp.1",
                 "signposted_to": "voluntary_sector",
             },
         )
         assert ok.status_code == 200, ok.text
+        assert ok.json()["recorded_by"] == MHP  # the token's user, not anything the body said
         for event, outcome in ((safeguarding, "safeguarding_escalation"), (discharged, "discharged_to_gp")):
             ok = await client.post(
                 url.format(rows[event.data.appointment_id].follow_up_id),
-                json={"outcome": outcome, "clinician": "mhp.1"},
+                json={"outcome": outcome},
             )
             assert ok.status_code == 200, ok.text
         again = await client.post(
             url.format(rows[discharged.data.appointment_id].follow_up_id),
-            json={"outcome": "rebooked", "clinician": "mhp.1"},
+            json={"outcome": "rebooked"},
         )
         assert again.status_code == 409
         assert "already recorded as discharged_to_gp" in again.json()["detail"]
-        missing = await client.post(
-            url.format(uuid.uuid4()), json={"outcome": "rebooked", "clinician": "mhp.1"}
-        )
+        missing = await client.post(url.format(uuid.uuid4()), json={"outcome": "rebooked"})
         assert missing.status_code == 404
 
         done = await wait_events(capture, "dna.followed_up", 3)

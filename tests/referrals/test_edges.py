@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import select
 
@@ -14,8 +13,9 @@ from shared.contracts.codes import Destination, Disposition
 from shared.contracts.routing import binding_key
 from shared.contracts.v1 import ReferralCompleted, ReferralCompletedData
 from shared.messaging.consumer import REASON_HEADER
-from tests.referrals.conftest import PCN, PRACTICE, HostFactory, call_triaged, wait_events
+from tests.referrals.conftest import LEAD, PCN, PRACTICE, HostFactory, api, call_triaged, wait_events
 from tests.support.amqp import EventCapture, eventually, get_all, publish_event
+from tests.support.identity import MHP, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ pcns:
 
 
 async def test_referral_with_no_service_of_its_kind_stays_open_for_the_clinical_lead(
-    make_host: HostFactory, amqp_url: str, tmp_path: Path
+    make_host: HostFactory, amqp_url: str, tmp_path: Path, tokens: Tokens
 ) -> None:
     directory = tmp_path / "directory.yaml"
     directory.write_text(NO_CMHT)
@@ -44,8 +44,7 @@ async def test_referral_with_no_service_of_its_kind_stays_open_for_the_clinical_
     assert capture.of_type("referral.made") == []  # nothing was sent anywhere
     assert escalated["data"]["reason"] == "bounced_referral"
     assert escalated["data"]["assigned_to"] == "lead.small"
-    transport = httpx.ASGITransport(app=host.http_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://referrals") as http:
+    async with api(host, tokens.user(MHP)) as http:
         [listed] = (await http.get("/referrals", params={"pcn": PCN, "practice": PRACTICE})).json()
     assert listed["referral_id"] == escalated["data"]["referral_id"]
     assert listed["status"] == "unplaced"
@@ -96,22 +95,21 @@ async def test_a_response_that_can_never_apply_is_dead_lettered_with_its_reason(
 
 
 async def test_clinical_lead_redirects_an_unplaced_referral_to_another_kind_of_service(
-    make_host: HostFactory, amqp_url: str, tmp_path: Path
+    make_host: HostFactory, amqp_url: str, tmp_path: Path, tokens: Tokens
 ) -> None:
     directory = tmp_path / "directory.yaml"
     directory.write_text(NO_CMHT)
     host = make_host(directory_path=directory)
     await host.start()
     event = call_triaged(Disposition.REFER, destination=Destination.COMMUNITY_MENTAL_HEALTH_TEAM)
-    transport = httpx.ASGITransport(app=host.http_app())
     async with (
         EventCapture(amqp_url, binding_key("referral.made")) as capture,
-        httpx.AsyncClient(transport=transport, base_url="http://referrals") as http,
+        api(host, tokens.user(LEAD)) as http,  # the practice's clinical lead, listing their practice
     ):
         await publish_event(amqp_url, event)
 
         async def listed() -> list[dict[str, object]]:
-            response = await http.get("/referrals", params={"pcn": PCN})
+            response = await http.get("/referrals")
             rows: list[dict[str, object]] = response.json()
             return rows
 
@@ -122,18 +120,17 @@ async def test_clinical_lead_redirects_an_unplaced_referral_to_another_kind_of_s
         [unplaced] = await listed()
         url = f"/referrals/{unplaced['referral_id']}/redirect"
 
-        refused = await http.post(
-            url, json={"destination": "community_mental_health_team", "clinician": "lead.small"}
-        )
+        refused = await http.post(url, json={"destination": "community_mental_health_team"})
         assert refused.status_code == 409
         assert "no community_mental_health_team service left to try" in refused.json()["detail"]
-        bad = await http.post(url, json={"destination": "talking_therapies"})
+        # The redirecting clinician is the token's user: a body naming one is refused, not believed.
+        bad = await http.post(url, json={"destination": "talking_therapies", "clinician": "lead.small"})
         assert bad.status_code == 422
         assert bad.json()["detail"][0]["loc"] == ["body", "clinician"]
 
-        done = await http.post(url, json={"destination": "talking_therapies", "clinician": "lead.small"})
+        done = await http.post(url, json={"destination": "talking_therapies"})
         assert done.status_code == 201, done.text
-        again = await http.post(url, json={"destination": "talking_therapies", "clinician": "lead.small"})
+        again = await http.post(url, json={"destination": "talking_therapies"})
         assert again.status_code == 409
         [made] = await wait_events(capture, "referral.made", 1)
         [still_open] = await listed()
@@ -143,3 +140,8 @@ async def test_clinical_lead_redirects_an_unplaced_referral_to_another_kind_of_s
     assert made["data"]["destination"] == "talking_therapies"
     assert still_open["referral_id"] == done.json()["referral_id"]
     assert (old["status"], old["rerouted_to"]) == ("redirected", done.json()["referral_id"])
+    assert old["redirected_by"] == LEAD
+    async with host.db.read() as session:
+        row = await session.get(Referral, uuid.UUID(str(unplaced["referral_id"])))
+    assert row is not None
+    assert row.redirected_by == LEAD

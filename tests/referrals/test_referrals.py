@@ -367,3 +367,30 @@ async def test_unanswered_referral_is_chased_once_by_escalation_across_a_restart
     after = await _one_referral(second, referral_id=late.referral_id)
     assert after.chase_event_id == uuid.UUID(chase["event_id"])
     assert await _staged(second, "case.escalated") == 1
+
+
+async def test_open_referrals_come_in_pages_linked_by_a_cursor(
+    referrals: ReferralsHost, client: httpx.AsyncClient, amqp_url: str
+) -> None:
+    events = [call_triaged(Disposition.REFER) for _ in range(3)]
+    for event in events:
+        await publish_event(amqp_url, event)
+
+    async def all_made() -> bool:
+        return len(await _referrals(referrals)) == 3
+
+    await eventually(all_made, message="referrals not made")
+    seen: list[str] = []
+    first = await client.get("/referrals", params={"pcn": PCN, "limit": 2})
+    assert first.status_code == 200, first.text
+    seen += [r["referral_id"] for r in first.json()]
+    assert len(seen) == 2
+    assert 'rel="next"' in first.headers["Link"]
+    last = await client.get(
+        "/referrals", params={"pcn": PCN, "limit": 2, "cursor": first.headers["X-Next-Cursor"]}
+    )
+    seen += [r["referral_id"] for r in last.json()]
+    assert "Link" not in last.headers  # the last page
+    assert sorted(seen) == sorted(str(r.referral_id) for r in await _referrals(referrals))
+    assert (await client.get("/referrals", params={"limit": 0})).status_code == 422
+    assert (await client.get("/referrals", params={"cursor": "not-ours"})).status_code == 400
