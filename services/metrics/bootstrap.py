@@ -29,7 +29,7 @@ def build_host(
 ) -> ServiceHost:
     settings = settings or MetricsSettings()
     db = build_database(settings)
-    feed = LiveFeed()
+    feed = LiveFeed(max_streams=settings.live_feed_max_connections)
     ctx = MetricsContext(clock=clock, feed=feed)
     return ServiceHost(
         name=SERVICE,

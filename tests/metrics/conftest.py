@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,13 +49,28 @@ async def metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> Asy
     await host.stop()
 
 
+ServeMetrics = Callable[..., AbstractAsyncContextManager[Served]]
+
+
 @pytest.fixture
-async def served_metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[Served]:
+def serve_metrics(amqp_url: str, make_database_url: Callable[[str], str]) -> ServeMetrics:
+    """`async with serve_metrics(live_feed_max_connections=1) as served:` the service with those settings."""
+
+    @asynccontextmanager
+    async def serve(**settings: Any) -> AsyncIterator[Served]:
+        port = free_port()
+        config = MetricsSettings(
+            rabbitmq_url=amqp_url, database_url=make_database_url("metrics"), http_port=port, **settings
+        )
+        host = build_host(config, clock=lambda: gen.AS_OF)
+        async with serving(host.http_app(), port) as base_url:
+            yield Served(host, base_url)
+
+    return serve
+
+
+@pytest.fixture
+async def served_metrics(serve_metrics: ServeMetrics) -> AsyncIterator[Served]:
     """The metrics service as `python -m services.metrics` runs it: uvicorn, lifespan starting the host."""
-    port = free_port()
-    settings = MetricsSettings(
-        rabbitmq_url=amqp_url, database_url=make_database_url("metrics"), http_port=port
-    )
-    host = build_host(settings, clock=lambda: gen.AS_OF)
-    async with serving(host.http_app(), port) as base_url:
-        yield Served(host, base_url)
+    async with serve_metrics() as served:
+        yield served

@@ -1,5 +1,10 @@
 """The dashboard in a real browser (Debian chromium via Playwright): charts render and the live feed shows
-an escalation published over the broker while the page is open."""
+an escalation published over the broker while the page is open.
+
+Until the sign-in pages exist, the browser carries the trust manager's bearer token as an extra header on
+every request it makes, the page's `EventSource` included (Chromium adds Playwright's extra headers to
+all of them); a plain browser's EventSource cannot send one, which the last test shows.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
 from tests.metrics import journeys as gen
 from tests.metrics.conftest import Served, publish_and_wait
 from tests.support.amqp import publish_event
+from tests.support.identity import PCN_MANAGER, TRUST_MANAGER, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +36,7 @@ BROWSER_ARGS = [
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
 async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_browser(
-    served_metrics: Served, amqp_url: str
+    served_metrics: Served, amqp_url: str, tokens: Tokens
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
@@ -41,7 +47,15 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 1400, "height": 1100})
+            context = await browser.new_context(
+                viewport={"width": 1400, "height": 1100}, extra_http_headers=tokens.user(TRUST_MANAGER)
+            )
+            page = await context.new_page()
+            live_statuses: list[int] = []
+            page.on(
+                "response",
+                lambda r: live_statuses.append(r.status) if r.url.endswith("/live") else None,
+            )
             await page.goto(f"{served_metrics.base_url}/?month={gen.MONTH}")
             await expect(page.locator("h1")).to_have_text(f"Every PCN, {gen.MONTH}")
             for pcn in gen.PCNS:
@@ -66,6 +80,9 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
             await expect(newest).to_contain_text("U00456/Y02002", timeout=30_000)
             await expect(newest).to_contain_text("safeguarding")
             await expect(newest).to_contain_text("crisis team")
+            # The alert came over an authenticated EventSource: the server let every /live request in.
+            assert live_statuses
+            assert set(live_statuses) == {200}
 
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
@@ -77,5 +94,60 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
             await expect(first_row).to_contain_text(str(expected["initial_assessments"]["total"]))
             assert await page.locator("svg[aria-label='Capacity, U00123']").count() == 1
             await page.screenshot(path=str(ARTIFACTS / "dashboard-pcn.png"), full_page=True)
+        finally:
+            await browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+async def test_a_pcn_manager_sees_only_their_own_pcns_page(
+    served_metrics: Served, amqp_url: str, tokens: Tokens
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    journeys, sessions = gen.generate(seed=5, journeys_per_pcn=5)
+    await publish_and_wait(amqp_url, served_metrics.host, gen.events(journeys, sessions))
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            context = await browser.new_context(extra_http_headers=tokens.user(PCN_MANAGER))
+            page = await context.new_page()
+            own = await page.goto(f"{served_metrics.base_url}/dashboard/pcn/U00123?month={gen.MONTH}")
+            assert own is not None
+            assert own.status == 200
+            await expect(page.locator("h1")).to_have_text(f"PCN U00123, {gen.MONTH}")
+            # The trust page is not theirs, so the header does not offer it.
+            assert await page.locator("header a[href='/']").count() == 0
+            other = await page.goto(f"{served_metrics.base_url}/dashboard/pcn/U00456?month={gen.MONTH}")
+            trust = await page.goto(f"{served_metrics.base_url}/?month={gen.MONTH}")
+            assert other is not None
+            assert other.status == 404
+            assert trust is not None
+            assert trust.status == 403
+        finally:
+            await browser.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
+async def test_a_browser_without_the_header_is_refused_and_its_event_source_cannot_authenticate(
+    served_metrics: Served,
+) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = await browser.new_page()
+            response = await page.goto(f"{served_metrics.base_url}/")
+            assert response is not None
+            assert response.status == 401
+            # EventSource has no way to set Authorization: it is refused and gives up (readyState CLOSED).
+            state = await page.evaluate(
+                """() => new Promise((resolve) => {
+                    const source = new EventSource("/live");
+                    source.onerror = () => resolve(source.readyState);
+                    source.onopen = () => resolve("open");
+                })"""
+            )
+            assert state == 2
         finally:
             await browser.close()

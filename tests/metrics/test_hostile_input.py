@@ -23,9 +23,11 @@ from shared.messaging.consumer import REASON_HEADER
 from shared.migrations import prepare_schema
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
+from tests.metrics.conftest import ServeMetrics
 from tests.metrics.unit.builders import altered_body
 from tests.support.amqp import eventually, get_all, publish_event, publish_raw
 from tests.support.factories import call_received
+from tests.support.identity import TRUST_MANAGER, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -39,19 +41,21 @@ IMPOSSIBLE: list[dict[str, Any]] = [
 ]
 
 
-def _client(host: ServiceHost) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=host.http_app()), base_url="http://metrics")
-
-
 @pytest.fixture
-async def reporting(make_database_url: Callable[[str], str]) -> AsyncIterator[ServiceHost]:
-    """The metrics HTTP side over a migrated database holding one call of PCN U00123 (no broker needed)."""
+async def reporting(
+    make_database_url: Callable[[str], str], tokens: Tokens
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A trust manager's client of the metrics HTTP side over a migrated database holding one call of PCN
+    U00123 (no broker needed)."""
     host = build_host(MetricsSettings(database_url=make_database_url("metrics")), clock=lambda: gen.AS_OF)
     await prepare_schema(host.db, MIGRATIONS)
     ctx = MetricsContext(clock=lambda: gen.AS_OF, feed=LiveFeed())
     async with SqlMetricsUnitOfWork.begin(host.db) as uow:
         await archive_event(ArchiveEvent(call_received()), uow, ctx)
-    yield host
+    transport = httpx.ASGITransport(app=host.http_app())
+    headers = tokens.user(TRUST_MANAGER)
+    async with httpx.AsyncClient(transport=transport, base_url="http://metrics", headers=headers) as client:
+        yield client
     await host.db.dispose()
 
 
@@ -101,7 +105,7 @@ HOSTILE_MONTHS = [
 
 
 @pytest.mark.parametrize("month", HOSTILE_MONTHS)
-async def test_a_hostile_month_is_a_422_on_every_route(reporting: ServiceHost, month: str) -> None:
+async def test_a_hostile_month_is_a_422_on_every_route(reporting: httpx.AsyncClient, month: str) -> None:
     routes = [
         ("/reports/monthly", {"pcn": "U00123", "month": month}),
         ("/reports/monthly", {"pcn": "U00123", "month": month, "format": "csv"}),
@@ -109,19 +113,17 @@ async def test_a_hostile_month_is_a_422_on_every_route(reporting: ServiceHost, m
         ("/", {"month": month}),
         ("/dashboard/pcn/U00123", {"month": month}),
     ]
-    async with _client(reporting) as client:
-        for path, params in routes:
-            response = await client.get(path, params=params)
-            assert response.status_code == 422, (path, response.status_code)
-            assert response.json()["detail"][0]["loc"] == ["query", "month"]
+    for path, params in routes:
+        response = await reporting.get(path, params=params)
+        assert response.status_code == 422, (path, response.status_code)
+        assert response.json()["detail"][0]["loc"] == ["query", "month"]
 
 
 @pytest.mark.parametrize("month", ["9999-12", "1999-12", "2029-01"])
 async def test_a_month_outside_the_window_is_refused_without_echoing_it(
-    reporting: ServiceHost, month: str
+    reporting: httpx.AsyncClient, month: str
 ) -> None:
-    async with _client(reporting) as client:
-        response = await client.get("/reports/trust", params={"month": month})
+    response = await reporting.get("/reports/trust", params={"month": month})
     assert response.status_code == 422
     assert month not in response.text
     assert "2000-01" in response.json()["detail"][0]["msg"]
@@ -138,40 +140,37 @@ async def test_a_month_outside_the_window_is_refused_without_echoing_it(
     ],
 )
 async def test_a_hostile_pcn_or_format_is_a_422(
-    reporting: ServiceHost, path: str, params: dict[str, str]
+    reporting: httpx.AsyncClient, path: str, params: dict[str, str]
 ) -> None:
-    async with _client(reporting) as client:
-        response = await client.get(path, params=params)
+    response = await reporting.get(path, params=params)
     assert response.status_code == 422
 
 
-async def test_the_edges_of_the_window_are_answered(reporting: ServiceHost) -> None:
+async def test_the_edges_of_the_window_are_answered(reporting: httpx.AsyncClient) -> None:
     # The host's clock is the journeys' AS_OF (November 2026): two years ahead is November 2028.
     assert datetime(2026, 11, 20, 12, 0, tzinfo=UTC) == gen.AS_OF
-    async with _client(reporting) as client:
-        for month in ("2000-01", "2028-11"):
-            trust = await client.get("/reports/trust", params={"month": month})
-            monthly = await client.get("/reports/monthly", params={"pcn": "U00123", "month": month})
-            page = await client.get("/", params={"month": month})
-            assert (trust.status_code, monthly.status_code, page.status_code) == (200, 200, 200), month
-        unicode_pcn = await client.get(
-            "/reports/monthly", params={"pcn": "U\uff11\uff12\uff13\uff14\uff15", "month": "2026-10"}
-        )
-        later = await client.get("/reports/trust", params={"month": "2028-12"})
+    for month in ("2000-01", "2028-11"):
+        trust = await reporting.get("/reports/trust", params={"month": month})
+        monthly = await reporting.get("/reports/monthly", params={"pcn": "U00123", "month": month})
+        page = await reporting.get("/", params={"month": month})
+        assert (trust.status_code, monthly.status_code, page.status_code) == (200, 200, 200), month
+    unicode_pcn = await reporting.get(
+        "/reports/monthly", params={"pcn": "U\uff11\uff12\uff13\uff14\uff15", "month": "2026-10"}
+    )
+    later = await reporting.get("/reports/trust", params={"month": "2028-12"})
     assert unicode_pcn.status_code in (404, 422)
     assert later.status_code == 422
 
 
-async def test_live_streams_are_bounded_per_process(reporting: ServiceHost) -> None:
-    from fastapi import FastAPI
-
-    from services.metrics.entrypoints.http import build_router
-
-    full = LiveFeed(max_streams=0)
-    app = FastAPI()
-    app.include_router(build_router(reporting.db, MetricsContext(clock=lambda: gen.AS_OF, feed=full), full))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://metrics") as client:
+async def test_live_streams_are_bounded_per_process(serve_metrics: ServeMetrics, tokens: Tokens) -> None:
+    headers = tokens.user(TRUST_MANAGER)
+    async with (
+        serve_metrics(live_feed_max_connections=1) as served,
+        httpx.AsyncClient(base_url=served.base_url, timeout=30, headers=headers) as client,
+        client.stream("GET", "/live") as held,
+    ):
+        assert held.status_code == 200
+        # The one slot is taken: the next is refused at once, its oversized Last-Event-ID never looked up.
         response = await client.get("/live", headers={"Last-Event-ID": "x" * 10_000})
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"

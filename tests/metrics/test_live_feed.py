@@ -16,6 +16,7 @@ from shared.contracts.v1 import CaseEscalated, CaseEscalatedData
 from tests.metrics import journeys as gen
 from tests.metrics.conftest import Served, publish_and_wait
 from tests.support.amqp import eventually, publish_event
+from tests.support.identity import TRUST_MANAGER, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -43,9 +44,10 @@ async def _next_alert(lines: Any) -> dict[str, Any]:
 
 
 async def test_live_feed_streams_escalations_and_deadline_breaches_as_they_are_consumed(
-    served_metrics: Served, amqp_url: str
+    served_metrics: Served, amqp_url: str, tokens: Tokens
 ) -> None:
-    async with httpx.AsyncClient(base_url=served_metrics.base_url, timeout=30) as client:
+    headers = tokens.user(TRUST_MANAGER)
+    async with httpx.AsyncClient(base_url=served_metrics.base_url, timeout=30, headers=headers) as client:
         async with client.stream("GET", "/live") as response:
             assert response.headers["content-type"].startswith("text/event-stream")
             lines = response.aiter_lines()
@@ -63,8 +65,7 @@ async def test_live_feed_streams_escalations_and_deadline_breaches_as_they_are_c
 
         await eventually(consumed)
         # ... and the reconnecting EventSource, sending Last-Event-ID, still gets it.
-        headers = {"Last-Event-ID": first["event_id"]}
-        async with client.stream("GET", "/live", headers=headers) as response:
+        async with client.stream("GET", "/live", headers={"Last-Event-ID": first["event_id"]}) as response:
             second = await asyncio.wait_for(_next_alert(response.aiter_lines()), timeout=30)
     assert first["event_id"] == str(risk.event_id)
     assert (first["kind"], first["reason"], first["pcn_code"]) == ("escalation", "risk", "U00123")
@@ -77,12 +78,13 @@ async def test_live_feed_streams_escalations_and_deadline_breaches_as_they_are_c
 
 
 async def test_trust_view_puts_every_pcn_side_by_side_with_variation_flags(
-    served_metrics: Served, amqp_url: str
+    served_metrics: Served, amqp_url: str, tokens: Tokens
 ) -> None:
     journeys, sessions = gen.generate(seed=7, journeys_per_pcn=25)
     events = gen.events(journeys, sessions)
     await publish_and_wait(amqp_url, served_metrics.host, events)
-    async with httpx.AsyncClient(base_url=served_metrics.base_url, timeout=30) as client:
+    headers = tokens.user(TRUST_MANAGER)
+    async with httpx.AsyncClient(base_url=served_metrics.base_url, timeout=30, headers=headers) as client:
         response = await client.get("/reports/trust", params={"month": gen.MONTH})
     assert response.status_code == 200
     view = response.json()

@@ -23,6 +23,8 @@ from shared.contracts.v1 import ALL_V1
 from shared.service import ServiceHost
 from tests.metrics import journeys as gen
 from tests.support.amqp import eventually, publish_event
+from tests.support.factories import call_received
+from tests.support.identity import PCN_MANAGER, TRUST_MANAGER, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +34,9 @@ async def _publish_all(url: str, events: list[Any], concurrency: int = 16) -> No
         await asyncio.gather(*(publish_event(url, e) for e in events[start : start + concurrency]))
 
 
-def _client(host: ServiceHost) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=host.http_app()), base_url="http://metrics")
+def _client(host: ServiceHost, headers: dict[str, str]) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=host.http_app())
+    return httpx.AsyncClient(transport=transport, base_url="http://metrics", headers=headers)
 
 
 async def _all_stored_values(host: ServiceHost) -> list[str]:
@@ -51,6 +54,7 @@ async def test_monthly_return_matches_ground_truth_from_generated_journeys(
     amqp_url: str,
     make_database_url: Callable[[str], str],
     monkeypatch: pytest.MonkeyPatch,
+    tokens: Tokens,
 ) -> None:
     journeys, sessions = gen.generate()
     events = gen.events(journeys, sessions)
@@ -65,7 +69,7 @@ async def test_monthly_return_matches_ground_truth_from_generated_journeys(
         lambda: _archived(metrics, len(events)), timeout=120, message="not every event was consumed"
     )
 
-    async with _client(metrics) as client:
+    async with _client(metrics, tokens.user(TRUST_MANAGER)) as client:
         for pcn in gen.PCNS:
             response = await client.get("/reports/monthly", params={"pcn": pcn, "month": gen.MONTH})
             assert response.status_code == 200, response.text
@@ -117,7 +121,7 @@ async def test_monthly_return_matches_ground_truth_from_generated_journeys(
             await session.exec(delete(model))
     out, err = await _run_cli(["metrics", "rebuild"], metrics)
     assert f"rebuilt projections from {len(events)} archived events" in err
-    async with _client(metrics) as client:
+    async with _client(metrics, tokens.user(PCN_MANAGER)) as client:
         again = await client.get("/reports/monthly", params={"pcn": "U00123", "month": gen.MONTH})
     assert again.json()["pcn_total"] == expected["pcn_total"]
     assert again.json()["practices"] == expected["practices"]
@@ -142,11 +146,19 @@ async def _archived(host: ServiceHost, count: int) -> bool:
     return await archive_size(host.db) >= count
 
 
-async def test_monthly_report_for_an_unknown_pcn_is_a_404_naming_the_pcn(metrics: ServiceHost) -> None:
-    async with _client(metrics) as client:
-        response = await client.get("/reports/monthly", params={"pcn": "U99999", "month": "2026-10"})
+async def test_monthly_report_for_a_pcn_outside_the_directory_is_a_plain_404(
+    metrics: ServiceHost, amqp_url: str, tokens: Tokens
+) -> None:
+    # Events of a PCN the trust's directory does not list are archived, but no one's scope covers it.
+    await publish_event(amqp_url, call_received(pcn_code="U99999", practice_ods="Y09999"))
+    await eventually(lambda: _archived(metrics, 1), message="the call was not consumed")
+    async with _client(metrics, tokens.user(TRUST_MANAGER)) as client:
+        outside = await client.get("/reports/monthly", params={"pcn": "U99999", "month": "2026-10"})
+        quiet = await client.get("/reports/monthly", params={"pcn": "U00456", "month": "2026-10"})
         bad_month = await client.get("/reports/monthly", params={"pcn": "U00123", "month": "2026-13"})
-    assert response.status_code == 404
-    assert "U99999" in response.json()["detail"]
+    assert (outside.status_code, outside.json()) == (404, {"detail": "not found"})
+    # A PCN of the directory of which nothing has been heard yet says so (the caller may see it anyway).
+    assert quiet.status_code == 404
+    assert "U00456" in quiet.json()["detail"]
     assert bad_month.status_code == 422
     assert bad_month.json()["detail"][0]["loc"] == ["query", "month"]

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from services.metrics.domain.live_feed import FeedItem
 
 QUEUE_SIZE = 1000
-MAX_STREAMS = 200
-"""Open `/live` streams one process serves; each holds a queue, so more would let a client exhaust memory."""
+MAX_STREAMS = 50
+"""Open `/live` streams one process serves (`METRICS_LIVE_FEED_MAX_CONNECTIONS`); each holds a queue and a
+connection, so without a cap a client could exhaust memory and sockets."""
 
 
 class LiveFeed:
@@ -37,15 +38,39 @@ class LiveFeed:
             return []
         return items[ids.index(event_id) + 1 :]
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[FeedItem]]:
+    def open(self) -> asyncio.Queue[FeedItem] | None:
+        """A new stream's queue, or None when the cap is reached (the `/live` route answers 503).
+
+        Taken in the route, before the response starts, so that the check and the taking of the slot are
+        one step: concurrent requests cannot all pass a check and then exceed the cap.
+        """
+        if len(self._subscribers) >= self._max_streams:
+            return None
         queue: asyncio.Queue[FeedItem] = asyncio.Queue(maxsize=QUEUE_SIZE)
         self._subscribers.add(queue)
+        return queue
+
+    def close(self, queue: asyncio.Queue[FeedItem]) -> None:
+        self._subscribers.discard(queue)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[FeedItem]]:
+        queue = self.open()
+        if queue is None:
+            raise FeedFull
         try:
             yield queue
         finally:
-            self._subscribers.discard(queue)
+            self.close(queue)
+
+    @property
+    def open_streams(self) -> int:
+        return len(self._subscribers)
 
     def has_room(self) -> bool:
-        """Whether another stream may open (the `/live` route answers 503 when not)."""
+        """Whether another stream may open."""
         return len(self._subscribers) < self._max_streams
+
+
+class FeedFull(Exception):
+    """Every stream slot of this process is taken."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +28,23 @@ async def monthly_report(uow: MetricsUnitOfWork, pcn: str, month: str, as_of: da
     return monthly_return(pcn, month, facts, as_of)
 
 
-async def trust_report(uow: MetricsUnitOfWork, month: str, as_of: datetime) -> dict[str, Any]:
+async def trust_report(
+    uow: MetricsUnitOfWork, month: str, as_of: datetime, pcns: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Every PCN side by side; with `pcns`, only those (the caller's scope: the trust's directory)."""
     check_month(month, as_of)
-    return trust_view(group_by_pcn(await uow.projections.facts()), month, as_of)
+    by_pcn = group_by_pcn(await uow.projections.facts())
+    if pcns is not None:
+        by_pcn = {pcn: facts for pcn, facts in by_pcn.items() if pcn in pcns}
+    return trust_view(by_pcn, month, as_of)
 
 
-async def recent_alerts(uow: MetricsUnitOfWork, limit: int = RECENT_ALERTS) -> list[FeedItem]:
+async def recent_alerts(
+    uow: MetricsUnitOfWork, limit: int = RECENT_ALERTS, pcns: Collection[str] | None = None
+) -> list[FeedItem]:
     """The latest escalations from the store, for a freshly opened page (the feed adds new ones)."""
-    return [alert_from_escalation(f) for f in await uow.projections.recent_escalations(limit)]
+    escalations = await uow.projections.recent_escalations(limit)
+    return [alert_from_escalation(f) for f in escalations if pcns is None or f.pcn_code in pcns]
 
 
 async def archive_size(uow: MetricsUnitOfWork) -> int:

@@ -1,18 +1,22 @@
-"""The dashboard: server-rendered pages with inline SVG charts (no JavaScript library, no CDN)."""
+"""The dashboard: server-rendered pages with inline SVG charts (no JavaScript library, no CDN).
+
+The trust page is the trust manager's; a PCN's page is its PCN manager's too (another PCN answers 404).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from services.metrics.adapters.unit_of_work import SqlMetricsUnitOfWork
 from services.metrics.application import queries
+from services.metrics.application.access import POLICY, Action
 from services.metrics.application.context import MetricsContext
 from services.metrics.domain.figures import APPOINTMENT_CODES, ratio
 from services.metrics.domain.trust_view import FLAGGED_METRICS
@@ -21,8 +25,12 @@ from services.metrics.entrypoints.params import OptionalMonth, bounded_month
 from shared.contracts.codes import TriageCode
 from shared.contracts.envelope import PcnCode
 from shared.db import Database
+from shared.identity import Principal, require_scope
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+TrustViewer = Annotated[Principal, Depends(POLICY.requires(Action.VIEW_TRUST_DASHBOARD))]
+PcnViewer = Annotated[Principal, Depends(POLICY.requires(Action.VIEW_PCN_DASHBOARD))]
 
 RESPONSE_WINDOW = {TriageCode.C: "24 hours", TriageCode.D: "72 hours", TriageCode.E: "4 weeks"}
 
@@ -110,29 +118,42 @@ def build_pages(db: Database, ctx: MetricsContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/", response_class=HTMLResponse)
-    async def dashboard(request: Request, month: OptionalMonth = None) -> HTMLResponse:
+    async def dashboard(
+        request: Request, principal: TrustViewer, month: OptionalMonth = None
+    ) -> HTMLResponse:
         month = bounded_month(month, ctx.clock)
+        scope = principal.scope_pcns
         async with SqlMetricsUnitOfWork.reading(db) as uow:
-            view = await queries.trust_report(uow, month, ctx.clock())
-            alerts = await queries.recent_alerts(uow)
+            view = await queries.trust_report(uow, month, ctx.clock(), pcns=scope)
+            alerts = await queries.recent_alerts(uow, pcns=scope)
         context = {
             "view": view,
             "svg": _markup(trust_charts(view)),
             "alerts": alerts,
             "flag_rules": view["flag_rules"],
+            "trust_link": True,
         }
         return TEMPLATES.TemplateResponse(request, "trust.html", context)
 
     @router.get("/dashboard/pcn/{pcn}", response_class=HTMLResponse)
-    async def pcn_page(request: Request, pcn: PcnCode, month: OptionalMonth = None) -> HTMLResponse:
+    async def pcn_page(
+        request: Request, principal: PcnViewer, pcn: PcnCode, month: OptionalMonth = None
+    ) -> HTMLResponse:
+        require_scope(principal, pcn)
         month = bounded_month(month, ctx.clock)
         try:
             async with SqlMetricsUnitOfWork.reading(db) as uow:
                 report = await queries.monthly_report(uow, pcn, month, ctx.clock())
-                view = await queries.trust_report(uow, month, ctx.clock())
+                # Only this PCN's trend is drawn: no other PCN's figures are read for the page.
+                view = await queries.trust_report(uow, month, ctx.clock(), pcns={pcn})
         except queries.UnknownPcn:
-            raise HTTPException(404, detail=f"pcn: no events have been received for PCN {pcn}") from None
-        context = {"report": report, "svg": _markup(pcn_charts(pcn, report, view))}
+            raise HTTPException(404, detail=f"pcn: no events have been received for PCN {pcn} yet") from None
+        context = {
+            "report": report,
+            "svg": _markup(pcn_charts(pcn, report, view)),
+            # The link to every PCN is shown only to a role that may open the trust page.
+            "trust_link": POLICY.allows(principal.role, Action.VIEW_TRUST_DASHBOARD),
+        }
         return TEMPLATES.TemplateResponse(request, "pcn.html", context)
 
     return router

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.metrics.adapters.live_feed import LiveFeed
+import pytest
+
+from services.metrics.adapters.live_feed import FeedFull, LiveFeed
 from services.metrics.domain.facts import EscalationFact
 from services.metrics.domain.kinds import AlertKind, EventType
 from services.metrics.domain.live_feed import alert_from_escalation, feed_item
@@ -99,4 +101,20 @@ async def test_the_feed_has_room_for_a_bounded_number_of_streams() -> None:
     feed = LiveFeed(max_streams=2)
     async with feed.subscribe(), feed.subscribe():
         assert not feed.has_room()
+        assert feed.open() is None  # the route's 503
+        with pytest.raises(FeedFull):
+            async with feed.subscribe():
+                pass
     assert feed.has_room()
+
+
+def test_a_slot_taken_by_open_is_held_until_closed() -> None:
+    feed = LiveFeed(max_streams=1)
+    queue = feed.open()
+    assert queue is not None
+    assert feed.open() is None
+    feed.publish(_item(1))  # a taken slot receives from the moment it is taken
+    assert queue.get_nowait() == _item(1)
+    feed.close(queue)
+    assert feed.open_streams == 0
+    assert feed.open() is not None
