@@ -11,6 +11,7 @@ from services.booking.application.context import SERVICE, BookingContext
 from services.booking.entrypoints.amqp import subscriptions
 from services.booking.entrypoints.fhir import build_fhir_router
 from services.booking.entrypoints.http import build_router
+from services.booking.entrypoints.http_appointments import build_appointments_router
 from services.booking.settings import BookingSettings
 from shared.db import Database, utcnow
 from shared.service import MESSAGING_TABLES, ServiceHost
@@ -45,6 +46,6 @@ def build_host(
         settings=settings,
         db=db,
         subscriptions=subscriptions(ctx),
-        routers=[build_router(db, ctx), build_fhir_router(db, ctx)],
+        routers=[build_router(db, ctx), build_appointments_router(db, ctx), build_fhir_router(db, ctx)],
         description="MHP rota, risk-driven booking, direct bookings, attendance and the FHIR practice API.",
     )

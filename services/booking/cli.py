@@ -49,6 +49,13 @@ def load_rota(
     database_url: Annotated[
         str | None, typer.Option(help="Write straight into this database (default: BOOKING_DATABASE_URL)")
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MHP_TOKEN",
+            help="With --url: a PCN manager's bearer token (e.g. from `mhp token --role pcn_manager`)",
+        ),
+    ] = None,
 ) -> None:
     """Load MHP sessions (pcn_code, practice_ods, session_date, period, clinician, modalities, room).
 
@@ -62,8 +69,12 @@ def load_rota(
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(2) from None
     if url is not None:
+        if not token:
+            typer.echo("--url needs a PCN manager's bearer token: --token or MHP_TOKEN", err=True)
+            raise typer.Exit(2)
         body = {"sessions": [e.model_dump(mode="json") for e in entries]}
-        response = httpx.post(f"{url.rstrip('/')}/rota", json=body, timeout=60)
+        headers = {"Authorization": f"Bearer {token}"}
+        response = httpx.post(f"{url.rstrip('/')}/rota", json=body, headers=headers, timeout=60)
         if response.status_code != 201:
             typer.echo(
                 f"booking service refused the rota ({response.status_code}): {response.text}", err=True

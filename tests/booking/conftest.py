@@ -22,7 +22,7 @@ from shared.service import ServiceHost
 
 PCN = "U00123"
 HOME = "Y01234"
-OTHER = "Y05678"
+OTHER = "Y01235"  # another practice of the same PCN (the demo directory's)
 # A Monday in BST: sessions that day run 08:00-11:30 and 12:30-16:00 UTC.
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)

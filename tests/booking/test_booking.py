@@ -232,11 +232,12 @@ async def test_cancelled_session_rebooks_or_waitlists_and_escalates(
         await wait_booked(booking, event.data.call_id)
     async with EventCapture(amqp_url, "#") as capture:
         async with SqlBookingUnitOfWork.begin(booking.db) as uow:
-            outcomes = await cancel_session(
+            done = await cancel_session(
                 CancelSession(morning, SessionCancellationReason.CLINICIAN_SICKNESS, "MHP off sick"),
                 uow,
                 booking_ctx(),
             )
+        outcomes = done.outcomes
 
         def caused_by_cancellation() -> list[str]:
             # Earlier bookings' events may still be on their way: keep the cancellation's own.

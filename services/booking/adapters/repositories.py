@@ -96,12 +96,23 @@ class SqlAppointments(SqlRepository):
         )
         return int((await self.session.exec(query)).one())
 
-    async def booked_ended_by(self, cutoff: datetime, pcn_code: str | None) -> list[Appointment]:
+    async def booked_ended_by(
+        self,
+        cutoff: datetime,
+        pcn_code: str | None,
+        *,
+        home_practice_ods: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Appointment]:
         a = tables.Appointment
         query = select(a).where(col(a.status) == BOOKED, col(a.ends_at) <= cutoff)
         if pcn_code is not None:
             query = query.where(a.pcn_code == pcn_code)
-        return await self._all(query.order_by(col(a.ends_at)))
+        if home_practice_ods is not None:
+            query = query.where(a.home_practice_ods == home_practice_ods)
+        query = query.order_by(col(a.ends_at), col(a.appointment_id)).offset(offset).limit(limit)
+        return await self._all(query)
 
     async def count_not_cancelled(
         self,
@@ -109,6 +120,8 @@ class SqlAppointments(SqlRepository):
         appointment_type: AppointmentType,
         starts_from: datetime | None,
         starts_to: datetime | None,
+        *,
+        home_practice_ods: str | None = None,
     ) -> int:
         a = tables.Appointment
         query = (
@@ -118,6 +131,8 @@ class SqlAppointments(SqlRepository):
                 a.pcn_code == pcn_code, a.appointment_type == appointment_type.value, a.status != CANCELLED
             )
         )
+        if home_practice_ods is not None:
+            query = query.where(a.home_practice_ods == home_practice_ods)
         if starts_from:
             query = query.where(col(a.starts_at) >= starts_from)
         if starts_to:
@@ -142,12 +157,21 @@ class SqlWaitlist(SqlRepository):
         row = (await self.session.exec(query)).first()
         return mapping.entry_of(row) if row is not None else None
 
-    async def waiting_in(self, pcn_code: str, limit: int | None = None) -> list[WaitlistEntry]:
+    async def waiting_in(
+        self,
+        pcn_code: str,
+        limit: int | None = None,
+        *,
+        practice_ods: str | None = None,
+        offset: int = 0,
+    ) -> list[WaitlistEntry]:
         w = tables.WaitlistEntry
+        query = select(w).where((w.pcn_code == pcn_code) & (w.status == WaitlistStatus.WAITING.value))
+        if practice_ods is not None:
+            query = query.where(w.practice_ods == practice_ods)
         query = (
-            select(w)
-            .where((w.pcn_code == pcn_code) & (w.status == WaitlistStatus.WAITING.value))
-            .order_by(col(w.respond_by), col(w.created_at), col(w.entry_id))  # as domain.waitlist.by_deadline
+            query.order_by(col(w.respond_by), col(w.created_at), col(w.entry_id))  # as waitlist.by_deadline
+            .offset(offset)
             .limit(limit)
         )
         return [mapping.entry_of(r) for r in (await self.session.exec(query)).all()]
@@ -180,7 +204,15 @@ class SqlRefusals(SqlRepository):
             )
         )
 
-    async def for_practice(self, practice_ods: str) -> list[Refusal]:
+    async def for_practice(
+        self, practice_ods: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Refusal]:
         r = tables.DirectBookingRefusal
-        query = select(r).where(r.practice_ods == practice_ods).order_by(col(r.refused_at))
+        query = (
+            select(r)
+            .where(r.practice_ods == practice_ods)
+            .order_by(col(r.refused_at), col(r.appointment_id))
+            .offset(offset)
+            .limit(limit)
+        )
         return [mapping.refusal_of(row) for row in (await self.session.exec(query)).all()]

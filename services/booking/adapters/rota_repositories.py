@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.booking.adapters import mapping, tables
@@ -66,7 +66,14 @@ class SqlSessions(SqlRepository):
         return list((await self.session.exec(query)).all())
 
     async def search(
-        self, pcn_code: str, practice_ods: str | None, from_date: date | None, to_date: date | None
+        self,
+        pcn_code: str,
+        practice_ods: str | None,
+        from_date: date | None,
+        to_date: date | None,
+        *,
+        offset: int = 0,
+        limit: int = 1000,
     ) -> list[RotaSession]:
         s = tables.RotaSession
         query = select(s).where(s.pcn_code == pcn_code)
@@ -76,8 +83,9 @@ class SqlSessions(SqlRepository):
             query = query.where(col(s.session_date) >= from_date)
         if to_date:
             query = query.where(col(s.session_date) <= to_date)
-        rows = (await self.session.exec(query.order_by(col(s.starts_at)).limit(1000))).all()
-        return [mapping.session_of(r) for r in rows]
+        # The id breaks ties so that pages neither repeat nor skip sessions starting together.
+        query = query.order_by(col(s.starts_at), col(s.session_id)).offset(offset).limit(limit)
+        return [mapping.session_of(r) for r in (await self.session.exec(query)).all()]
 
 
 class SqlSlots(SqlRepository):
@@ -139,23 +147,31 @@ class SqlSlots(SqlRepository):
 
     async def search(self, where: SlotFilter) -> list[Slot]:
         s = tables.Slot
-        query = select(s).where(s.kind == SlotKind.CLINICAL.value)
-        if where.pcn_code:
-            query = query.where(s.pcn_code == where.pcn_code)
-        if where.practice_ods:
-            query = query.where(s.practice_ods == where.practice_ods)
-        if where.status:
-            query = query.where(s.status == where.status.value)
-        if where.starts_from:
-            query = query.where(col(s.starts_at) >= where.starts_from)
-        if where.starts_to:
-            before = (
-                col(s.starts_at) <= where.starts_to
-                if where.to_inclusive
-                else col(s.starts_at) < where.starts_to
-            )
-            query = query.where(before)
-        if where.modality:
-            query = query.where(s.modality == where.modality.value)
-        rows = (await self.session.exec(query.order_by(col(s.starts_at)).limit(where.limit))).all()
-        return [mapping.slot_of(r) for r in rows]
+        query = _slot_query(select(s), where)
+        query = query.order_by(col(s.starts_at), col(s.slot_id)).offset(where.offset).limit(where.limit)
+        return [mapping.slot_of(r) for r in (await self.session.exec(query)).all()]
+
+    async def count(self, where: SlotFilter) -> int:
+        query = _slot_query(select(func.count()).select_from(tables.Slot), where)
+        return int((await self.session.exec(query)).one())
+
+
+def _slot_query(query: Any, where: SlotFilter) -> Any:
+    s = tables.Slot
+    query = query.where(s.kind == SlotKind.CLINICAL.value)
+    if where.pcn_code:
+        query = query.where(s.pcn_code == where.pcn_code)
+    if where.practice_ods:
+        query = query.where(s.practice_ods == where.practice_ods)
+    if where.status:
+        query = query.where(s.status == where.status.value)
+    if where.starts_from:
+        query = query.where(col(s.starts_at) >= where.starts_from)
+    if where.starts_to:
+        before = (
+            col(s.starts_at) <= where.starts_to if where.to_inclusive else col(s.starts_at) < where.starts_to
+        )
+        query = query.where(before)
+    if where.modality:
+        query = query.where(s.modality == where.modality.value)
+    return query

@@ -37,6 +37,7 @@ class SlotFilter:
     to_inclusive: bool = False  # FHIR's le; our own API's `to` is exclusive
     modality: Modality | None = None
     limit: int = 200
+    offset: int = 0
 
 
 class SessionRepository(Protocol):
@@ -50,7 +51,14 @@ class SessionRepository(Protocol):
         """Ids of the practice's scheduled sessions starting at or after an instant, in start order."""
 
     async def search(
-        self, pcn_code: str, practice_ods: str | None, from_date: date | None, to_date: date | None
+        self,
+        pcn_code: str,
+        practice_ods: str | None,
+        from_date: date | None,
+        to_date: date | None,
+        *,
+        offset: int = 0,
+        limit: int = 1000,
     ) -> list[RotaSession]: ...
 
 
@@ -68,6 +76,8 @@ class SlotRepository(Protocol):
     async def get(self, slot_id: uuid.UUID) -> Slot | None: ...
     async def starting_at(self, practice_ods: str, starts_at: datetime) -> Slot | None: ...
     async def search(self, where: SlotFilter) -> list[Slot]: ...
+    async def count(self, where: SlotFilter) -> int:
+        """How many slots match, whatever the page (a FHIR searchset's `total`)."""
 
 
 class AppointmentRepository(Protocol):
@@ -84,13 +94,23 @@ class AppointmentRepository(Protocol):
     async def count_direct_in_week(self, practice_ods: str, week_start: datetime, week_end: datetime) -> int:
         """Direct bookings of a practice starting in the week, cancelled ones not counted."""
 
-    async def booked_ended_by(self, cutoff: datetime, pcn_code: str | None) -> list[Appointment]: ...
+    async def booked_ended_by(
+        self,
+        cutoff: datetime,
+        pcn_code: str | None,
+        *,
+        home_practice_ods: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Appointment]: ...
     async def count_not_cancelled(
         self,
         pcn_code: str,
         appointment_type: AppointmentType,
         starts_from: datetime | None,
         starts_to: datetime | None,
+        *,
+        home_practice_ods: str | None = None,
     ) -> int: ...
 
 
@@ -98,8 +118,15 @@ class WaitlistRepository(Protocol):
     async def add(self, entry: WaitlistEntry) -> None: ...
     async def save(self, entry: WaitlistEntry) -> None: ...
     async def waiting_for_call(self, call_id: uuid.UUID) -> WaitlistEntry | None: ...
-    async def waiting_in(self, pcn_code: str, limit: int | None = None) -> list[WaitlistEntry]:
-        """The PCN's waiting cases, earliest deadline first."""
+    async def waiting_in(
+        self,
+        pcn_code: str,
+        limit: int | None = None,
+        *,
+        practice_ods: str | None = None,
+        offset: int = 0,
+    ) -> list[WaitlistEntry]:
+        """The PCN's (or one practice's patients') waiting cases, earliest deadline first."""
 
 
 class CapRepository(Protocol):
@@ -110,7 +137,9 @@ class CapRepository(Protocol):
 class RefusalRepository(Protocol):
     async def is_refused(self, appointment_id: uuid.UUID) -> bool: ...
     async def add(self, refusal: Refusal) -> None: ...
-    async def for_practice(self, practice_ods: str) -> list[Refusal]: ...
+    async def for_practice(
+        self, practice_ods: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Refusal]: ...
 
 
 class BookingUnitOfWork(Protocol):

@@ -6,8 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.slot import Slot as FhirSlot
 
@@ -15,6 +17,7 @@ from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.rota import Slot, SlotStatus
 from shared.contracts.codes import Modality
 from shared.contracts.text import check_instant
+from shared.http.paging import PageRequest, encode_cursor
 
 FHIR_JSON = "application/fhir+json"
 DELIVERY_CHANNEL_URL = "https://fhir.nhs.uk/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
@@ -60,6 +63,21 @@ def slot_resource(slot: Slot) -> FhirSlot:
             "end": slot.ends_at.isoformat(),
             "serviceType": [{"text": "Mental Health Practitioner"}],
         }
+    )
+
+
+def search_bundle(request: Request, slots: list[Slot], total: int, page: PageRequest) -> Bundle:
+    """A searchset of one page of Slots (of up to `page.fetch` fetched), linking `next` if there is more."""
+    links = [{"relation": "self", "url": str(request.url)}]
+    if len(slots) > page.limit:
+        following = request.url.include_query_params(cursor=encode_cursor(page.offset + page.limit))
+        links.append({"relation": "next", "url": str(following)})
+    entries = [
+        {"fullUrl": f"Slot/{s.slot_id}", "resource": json.loads(slot_resource(s).model_dump_json())}
+        for s in slots[: page.limit]
+    ]
+    return Bundle.model_validate(
+        {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links, "entry": entries}
     )
 
 

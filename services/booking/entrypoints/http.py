@@ -1,6 +1,7 @@
-"""Booking HTTP API: rota, slots, appointments (direct booking, cancel), waitlist, attendance review.
+"""Booking HTTP API, the rota side: rota, sessions, slots, direct-booking caps, refusals, counts.
 
-Each route translates its request into a command or query and the answer back; no rule lives here.
+Each route asks for its action (403) and its organisation (404), translates its request into a command
+or query and the answer back; no rule lives here. Appointments are in `http_appointments.py`.
 """
 
 from __future__ import annotations
@@ -9,49 +10,47 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application import queries
-from services.booking.application.commands import (
-    CancelAppointment,
-    CancelSession,
-    DirectBook,
-    LoadRota,
-    SetDirectBookingCap,
-)
+from services.booking.application.access import POLICY, Action, sees_session
+from services.booking.application.commands import CancelSession, LoadRota, SetDirectBookingCap
 from services.booking.application.context import BookingContext
-from services.booking.application.handlers.appointments import AppointmentNotFound, cancel_appointment
-from services.booking.application.handlers.direct import direct_book
 from services.booking.application.handlers.rota import (
     SessionNotFound,
     cancel_session,
     load_rota,
     set_direct_booking_cap,
 )
-from services.booking.application.unit_of_work import SlotFilter, SlotTaken
-from services.booking.domain.appointment import Appointment, AppointmentNotBooked
-from services.booking.domain.direct_booking import SLOT_JUST_TAKEN, DirectBookingRefused
+from services.booking.application.unit_of_work import SlotFilter
+from services.booking.domain.appointment import Appointment
 from services.booking.domain.rota import SessionOutsideRotaWindow, SlotStatus
 from services.booking.entrypoints.http_models import (
-    AppointmentView,
-    CancelAppointmentRequest,
     CancelSessionRequest,
     CancelSessionResponse,
     CapRequest,
     CountView,
-    DirectBookingRequest,
     RefusalView,
     RotaRequest,
     RotaResponse,
     SessionView,
     SlotView,
-    WaitlistView,
 )
+from services.booking.entrypoints.scope import (
+    Directory,
+    appointment_record,
+    list_scope,
+    require_practice,
+)
+from shared.audit import AuditAction
 from shared.contracts.codes import AppointmentType
 from shared.contracts.envelope import PcnCode, PracticeOds
 from shared.contracts.text import Instant
 from shared.db import Database
+from shared.http.paging import Page, page_of
+from shared.identity.policy import not_found
+from shared.identity.principal import Principal
 
 
 def build_router(db: Database, ctx: BookingContext) -> APIRouter:
@@ -59,8 +58,17 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
     begin, reading = SqlBookingUnitOfWork.begin, SqlBookingUnitOfWork.reading
 
     @router.post("/rota", response_model=RotaResponse, status_code=201)
-    async def post_rota(body: RotaRequest) -> RotaResponse:
-        """Load MHP sessions; one already on the rota (same practice, date, period) is kept as it is."""
+    async def post_rota(
+        body: RotaRequest,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.LOAD_ROTA))],
+        directory: Directory,
+    ) -> RotaResponse:
+        """Load MHP sessions of the manager's PCN; one already on the rota is kept as it is.
+
+        Each row's `clinician` is the MHP who works the session (data, not the caller).
+        """
+        for row in body.sessions:
+            require_practice(principal, directory, row.practice_ods, row.pcn_code)
         try:
             async with begin(db) as uow:
                 loaded = await load_rota(LoadRota(tuple(e.plan() for e in body.sessions)), uow, ctx)
@@ -74,112 +82,85 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
 
     @router.get("/sessions", response_model=list[SessionView])
     async def get_sessions(
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.READ_SESSIONS))],
+        directory: Directory,
+        page: Page,
         pcn: Annotated[PcnCode, Query(description="PCN code")],
-        practice: Annotated[PracticeOds | None, Query()] = None,
+        practice: Annotated[PracticeOds | None, Query(description="Required of practice roles")] = None,
         from_date: Annotated[date | None, Query(alias="from")] = None,
         to_date: Annotated[date | None, Query(alias="to")] = None,
     ) -> list[SessionView]:
+        practice = list_scope(principal, directory, pcn, practice)
         async with reading(db) as uow:
-            rows = await queries.sessions(uow, pcn, practice, from_date, to_date)
-        return [SessionView.of(s) for s in rows]
+            rows = await queries.sessions(
+                uow, pcn, practice, from_date, to_date, offset=page.offset, limit=page.fetch
+            )
+        return [SessionView.of(s) for s in page_of(rows, page, request, response)]
 
     @router.post("/sessions/{session_id}/cancel", response_model=CancelSessionResponse)
-    async def post_cancel_session(session_id: uuid.UUID, body: CancelSessionRequest) -> CancelSessionResponse:
+    async def post_cancel_session(
+        session_id: uuid.UUID,
+        body: CancelSessionRequest,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.CANCEL_SESSION))],
+    ) -> CancelSessionResponse:
         """Cancel a session: each appointment in it is rebooked, or waitlisted and escalated."""
         try:
             async with begin(db) as uow:
+                session = await uow.sessions.get(session_id)
+                if session is None or not sees_session(principal, session):
+                    raise SessionNotFound("not found")
                 command = CancelSession(session_id, body.reason_code, body.reason)
-                outcomes = await cancel_session(command, uow, ctx)
-        except SessionNotFound as exc:
-            raise HTTPException(404, detail=str(exc)) from None
-        rebooked = sum(isinstance(o, Appointment) for o in outcomes)
+                done = await cancel_session(command, uow, ctx)
+                for cancelled in done.cancelled:  # each a patient's appointment, changed by the manager
+                    uow.audit(appointment_record(principal, cancelled, "session.cancel", AuditAction.UPDATE))
+        except SessionNotFound:
+            raise not_found() from None
+        rebooked = sum(isinstance(o, Appointment) for o in done.outcomes)
         return CancelSessionResponse(
-            session_id=session_id, rebooked=rebooked, waitlisted=len(outcomes) - rebooked
+            session_id=session_id, rebooked=rebooked, waitlisted=len(done.outcomes) - rebooked
         )
 
     @router.get("/slots", response_model=list[SlotView])
     async def get_slots(
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.SEARCH_SLOTS))],
+        directory: Directory,
+        page: Page,
         pcn: Annotated[PcnCode, Query()],
-        practice: Annotated[PracticeOds | None, Query()] = None,
+        practice: Annotated[PracticeOds | None, Query(description="Required of practice roles")] = None,
         status: Annotated[SlotStatus | None, Query()] = SlotStatus.FREE,
-        start_from: Annotated[Instant | None, Query(alias="from")] = None,
-        start_to: Annotated[Instant | None, Query(alias="to")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        start_from: Annotated[Instant | None, Query(alias="from", description="Default: now")] = None,
+        start_to: Annotated[Instant | None, Query(alias="to", description="At most 62 days on")] = None,
     ) -> list[SlotView]:
+        practice = list_scope(principal, directory, pcn, practice)
+        try:
+            low, high = queries.slot_window(start_from, start_to, ctx.clock())
+        except queries.SlotWindowTooWide as exc:
+            raise HTTPException(422, detail=exc.reason) from None
         where = SlotFilter(
             pcn_code=pcn,
             practice_ods=practice,
             status=status,
-            starts_from=start_from,
-            starts_to=start_to,
-            limit=limit,
+            starts_from=low,
+            starts_to=high,
+            limit=page.fetch,
+            offset=page.offset,
         )
         async with reading(db) as uow:
             rows = await queries.slots(uow, where)
-        return [SlotView.of(s) for s in rows]
-
-    @router.post("/appointments", response_model=AppointmentView, status_code=201)
-    async def post_appointment(body: DirectBookingRequest) -> AppointmentView:
-        """A practice books a patient straight in; 409 names the reason when the cap or the slot says no."""
-        command = DirectBook(
-            appointment_id=body.appointment_id or uuid.uuid4(),
-            pcn_code=body.pcn_code,
-            practice_ods=body.practice_ods,
-            starts_at=body.starts_at,
-            minutes=body.minutes,
-            modality=body.modality,
-            appointment_type=body.appointment_type,
-            call_id=body.call_id,
-            correlation_id=body.correlation_id or uuid.uuid4(),
-        )
-        try:
-            async with begin(db) as uow:
-                appointment = await direct_book(command, uow, ctx)
-        except DirectBookingRefused as refused:
-            raise HTTPException(409, detail=refused.reason) from None
-        except SlotTaken:
-            # Another booking took the slot between our check and our claim (two replicas or processes).
-            raise HTTPException(409, detail=SLOT_JUST_TAKEN) from None
-        return AppointmentView.of(appointment)
-
-    @router.get("/appointments/{appointment_id}", response_model=AppointmentView)
-    async def get_appointment(appointment_id: uuid.UUID) -> AppointmentView:
-        async with reading(db) as uow:
-            appointment = await queries.appointment(uow, appointment_id)
-        if appointment is None:
-            raise HTTPException(404, detail=f"no appointment {appointment_id}")
-        return AppointmentView.of(appointment)
-
-    @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentView)
-    async def post_cancel_appointment(
-        appointment_id: uuid.UUID, body: CancelAppointmentRequest
-    ) -> AppointmentView:
-        command = CancelAppointment(appointment_id, body.cancelled_by, body.late)
-        try:
-            async with begin(db) as uow:
-                appointment = await cancel_appointment(command, uow, ctx)
-        except AppointmentNotFound as exc:
-            raise HTTPException(404, detail=str(exc)) from None
-        except AppointmentNotBooked as exc:
-            raise HTTPException(409, detail=exc.reason) from None
-        return AppointmentView.of(appointment)
-
-    @router.get("/waitlist", response_model=list[WaitlistView])
-    async def get_waitlist(pcn: Annotated[PcnCode, Query()]) -> list[WaitlistView]:
-        """Cases waiting for a slot, earliest deadline first."""
-        async with reading(db) as uow:
-            rows = await queries.waitlist(uow, pcn)
-        return [WaitlistView.of(e) for e in rows]
-
-    @router.get("/attendance-review", response_model=list[AppointmentView])
-    async def get_attendance_review(pcn: Annotated[PcnCode | None, Query()] = None) -> list[AppointmentView]:
-        """Appointments still 'booked' well after their end: record attended or DNA; nothing is guessed."""
-        async with reading(db) as uow:
-            rows = await queries.attendance_review(uow, ctx, pcn)
-        return [AppointmentView.of(a) for a in rows]
+        return [SlotView.of(s) for s in page_of(rows, page, request, response)]
 
     @router.put("/practices/{practice_ods}/direct-booking-cap", response_model=CapRequest)
-    async def put_cap(practice_ods: PracticeOds, body: CapRequest) -> CapRequest:
+    async def put_cap(
+        practice_ods: PracticeOds,
+        body: CapRequest,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.SET_CAP))],
+        directory: Directory,
+    ) -> CapRequest:
+        require_practice(principal, directory, practice_ods)
         async with begin(db) as uow:
             await set_direct_booking_cap(
                 SetDirectBookingCap(practice_ods, body.weekly_direct_bookings), uow, ctx
@@ -187,20 +168,37 @@ def build_router(db: Database, ctx: BookingContext) -> APIRouter:
         return body
 
     @router.get("/direct-booking-refusals", response_model=list[RefusalView])
-    async def get_refusals(practice: Annotated[PracticeOds, Query()]) -> list[RefusalView]:
+    async def get_refusals(
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.READ_REFUSALS))],
+        directory: Directory,
+        page: Page,
+        practice: Annotated[PracticeOds, Query()],
+    ) -> list[RefusalView]:
+        require_practice(principal, directory, practice)
         async with reading(db) as uow:
-            rows = await queries.refusals(uow, practice)
-        return [RefusalView.of(r) for r in rows]
+            rows = await queries.refusals(uow, practice, offset=page.offset, limit=page.fetch)
+        return [RefusalView.of(r) for r in page_of(rows, page, request, response)]
 
     @router.get("/counts/prescription-slots", response_model=CountView)
     async def get_prescription_count(
+        principal: Annotated[Principal, Depends(POLICY.requires(Action.COUNT_PRESCRIPTIONS))],
+        directory: Directory,
         pcn: Annotated[PcnCode, Query()],
+        practice: Annotated[PracticeOds | None, Query(description="Required of practice roles")] = None,
         start_from: Annotated[Instant | None, Query(alias="from")] = None,
         start_to: Annotated[Instant | None, Query(alias="to")] = None,
     ) -> CountView:
-        """Prescription slots booked (not cancelled) for a PCN, for the monthly return."""
+        """Prescription slots booked (not cancelled) for a PCN, or its practice's patients, for the return."""
+        practice = list_scope(principal, directory, pcn, practice)
         async with reading(db) as uow:
-            count = await queries.prescription_slots(uow, pcn, start_from, start_to)
-        return CountView(pcn_code=pcn, appointment_type=AppointmentType.PRESCRIPTION.value, count=count)
+            count = await queries.prescription_slots(uow, pcn, start_from, start_to, practice)
+        return CountView(
+            pcn_code=pcn,
+            practice_ods=practice,
+            appointment_type=AppointmentType.PRESCRIPTION.value,
+            count=count,
+        )
 
     return router

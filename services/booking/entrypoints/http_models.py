@@ -134,5 +134,6 @@ class RefusalView(_View):
 
 class CountView(BaseModel):
     pcn_code: str
+    practice_ods: str | None = Field(default=None, description="The practice's patients only, when set")
     appointment_type: str
     count: int

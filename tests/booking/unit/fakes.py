@@ -62,16 +62,24 @@ class FakeSessions:
         return [s.session_id for s in sorted(ahead, key=lambda s: s.starts_at)[:limit]]
 
     async def search(
-        self, pcn_code: str, practice_ods: str | None, from_date: date | None, to_date: date | None
+        self,
+        pcn_code: str,
+        practice_ods: str | None,
+        from_date: date | None,
+        to_date: date | None,
+        *,
+        offset: int = 0,
+        limit: int = 1000,
     ) -> list[RotaSession]:
-        return [
+        found = [
             _copy(s)
-            for s in sorted(self.rows.values(), key=lambda s: s.starts_at)
+            for s in sorted(self.rows.values(), key=lambda s: (s.starts_at, s.session_id))
             if s.pcn_code == pcn_code
             and (practice_ods is None or s.practice_ods == practice_ods)
             and (from_date is None or s.session_date >= from_date)
             and (to_date is None or s.session_date <= to_date)
         ]
+        return found[offset : offset + limit]
 
 
 class FakeSlots:
@@ -110,6 +118,13 @@ class FakeSlots:
         return _copy(found[0]) if found else None
 
     async def search(self, where: SlotFilter) -> list[Slot]:
+        found = sorted(self._matching(where), key=lambda s: (s.starts_at, s.slot_id))
+        return [_copy(s) for s in found[where.offset : where.offset + where.limit]]
+
+    async def count(self, where: SlotFilter) -> int:
+        return len(self._matching(where))
+
+    def _matching(self, where: SlotFilter) -> list[Slot]:
         def wanted(s: Slot) -> bool:
             before = where.starts_to is None or (
                 s.starts_at <= where.starts_to if where.to_inclusive else s.starts_at < where.starts_to
@@ -124,9 +139,7 @@ class FakeSlots:
                 and (where.modality is None or s.modality is where.modality)
             )
 
-        return [_copy(s) for s in sorted(self.rows.values(), key=lambda s: s.starts_at) if wanted(s)][
-            : where.limit
-        ]
+        return [s for s in self.rows.values() if wanted(s)]
 
 
 class FakeAppointments:
@@ -179,13 +192,25 @@ class FakeAppointments:
             for a in self.rows.values()
         )
 
-    async def booked_ended_by(self, cutoff: datetime, pcn_code: str | None) -> list[Appointment]:
+    async def booked_ended_by(
+        self,
+        cutoff: datetime,
+        pcn_code: str | None,
+        *,
+        home_practice_ods: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Appointment]:
         found = [
             a
             for a in self.rows.values()
-            if a.is_booked and a.ends_at <= cutoff and (pcn_code is None or a.pcn_code == pcn_code)
+            if a.is_booked
+            and a.ends_at <= cutoff
+            and (pcn_code is None or a.pcn_code == pcn_code)
+            and (home_practice_ods is None or a.home_practice_ods == home_practice_ods)
         ]
-        return [_copy(a) for a in sorted(found, key=lambda a: a.ends_at)]
+        ordered = sorted(found, key=lambda a: (a.ends_at, a.appointment_id))
+        return [_copy(a) for a in ordered[offset : None if limit is None else offset + limit]]
 
     async def count_not_cancelled(
         self,
@@ -193,9 +218,12 @@ class FakeAppointments:
         appointment_type: AppointmentType,
         starts_from: datetime | None,
         starts_to: datetime | None,
+        *,
+        home_practice_ods: str | None = None,
     ) -> int:
         return sum(
             a.pcn_code == pcn_code
+            and (home_practice_ods is None or a.home_practice_ods == home_practice_ods)
             and a.appointment_type is appointment_type
             and a.status is not AppointmentStatus.CANCELLED
             and (starts_from is None or a.starts_at >= starts_from)
@@ -223,9 +251,20 @@ class FakeWaitlist:
         found = [e for e in self.waiting() if e.call_id == call_id]
         return _copy(found[0]) if found else None
 
-    async def waiting_in(self, pcn_code: str, limit: int | None = None) -> list[WaitlistEntry]:
-        found = by_deadline(e for e in self.waiting() if e.pcn_code == pcn_code)
-        return [_copy(e) for e in found[:limit]]
+    async def waiting_in(
+        self,
+        pcn_code: str,
+        limit: int | None = None,
+        *,
+        practice_ods: str | None = None,
+        offset: int = 0,
+    ) -> list[WaitlistEntry]:
+        found = by_deadline(
+            e
+            for e in self.waiting()
+            if e.pcn_code == pcn_code and (practice_ods is None or e.practice_ods == practice_ods)
+        )
+        return [_copy(e) for e in found[offset : None if limit is None else offset + limit]]
 
 
 class FakeCaps:
@@ -250,10 +289,14 @@ class FakeRefusals:
         assert refusal.appointment_id not in self.rows
         self.rows[refusal.appointment_id] = refusal
 
-    async def for_practice(self, practice_ods: str) -> list[Refusal]:
-        return sorted(
-            (r for r in self.rows.values() if r.practice_ods == practice_ods), key=lambda r: r.refused_at
+    async def for_practice(
+        self, practice_ods: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[Refusal]:
+        found = sorted(
+            (r for r in self.rows.values() if r.practice_ods == practice_ods),
+            key=lambda r: (r.refused_at, r.appointment_id),
         )
+        return found[offset : None if limit is None else offset + limit]
 
 
 class FakeBookingUnitOfWork(FakeUnitOfWork):

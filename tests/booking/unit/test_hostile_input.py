@@ -142,3 +142,15 @@ async def test_an_outcome_recorded_before_the_appointment_starts_is_a_rule_viola
     )
     await record_attendance(on_time, uow, ctx)
     assert uow.appointments.rows[held.appointment_id].status is AppointmentStatus.ATTENDED
+
+
+def test_a_slot_search_window_is_bounded_and_defaults_from_now() -> None:
+    from services.booking.application.queries import MAX_SLOT_SEARCH, SlotWindowTooWide, slot_window
+
+    assert slot_window(None, None, NOW) == (NOW, NOW + MAX_SLOT_SEARCH)
+    assert slot_window(None, NOW, NOW) == (NOW - MAX_SLOT_SEARCH, NOW)
+    assert slot_window(NOW, NOW + timedelta(days=7), NOW) == (NOW, NOW + timedelta(days=7))
+    with pytest.raises(SlotWindowTooWide, match="at most 62 days"):
+        slot_window(NOW, NOW + MAX_SLOT_SEARCH + timedelta(seconds=1), NOW)
+    with pytest.raises(SlotWindowTooWide, match="before from"):
+        slot_window(NOW, NOW - timedelta(days=1), NOW)

@@ -179,10 +179,14 @@ async def test_a_cancelled_session_rebooks_what_it_can_and_waitlists_the_rest(
     for event in (urgent, routine):
         await book_from_triage(book_from(event), uow, ctx)
     uow.events.clear()
-    outcomes = await cancel_session(
+    done = await cancel_session(
         CancelSession(morning, SessionCancellationReason.CLINICIAN_SICKNESS, "MHP off sick"), uow, ctx
     )
+    outcomes = done.outcomes
     assert sorted(type(o).__name__ for o in outcomes) == ["Appointment", "WaitlistEntry"]
+    # The two appointments the session held, each now cancelled (the route audits each of them).
+    assert {a.call_id for a in done.cancelled} == {urgent.data.call_id, routine.data.call_id}
+    assert {a.status for a in done.cancelled} == {AppointmentStatus.CANCELLED}
     assert uow.sessions.rows[morning].status is SessionStatus.CANCELLED
     assert {s.status for s in uow.slots.rows.values() if s.session_id == morning} == {SlotStatus.CANCELLED}
     [announced] = uow.events_of(SessionCancelled)
@@ -203,7 +207,8 @@ async def test_a_cancelled_session_rebooks_what_it_can_and_waitlists_the_rest(
     [moved] = [o for o in outcomes if isinstance(o, Appointment)]
     assert (moved.call_id, moved.starts_at.date()) == (routine.data.call_id, TODAY + timedelta(days=1))
     uow.events.clear()
-    assert await cancel_session(CancelSession(morning, SessionCancellationReason.ROTA_ERROR), uow, ctx) == []
+    again = await cancel_session(CancelSession(morning, SessionCancellationReason.ROTA_ERROR), uow, ctx)
+    assert (again.cancelled, again.outcomes) == ([], [])
     assert uow.events == []
 
 

@@ -42,26 +42,35 @@ async def load_rota(cmd: LoadRota, uow: BookingUnitOfWork, ctx: BookingContext) 
     return RotaLoaded(session_ids=created, already_on_rota=existing)
 
 
+@dataclass(frozen=True)
+class SessionCancellation:
+    cancelled: list[Appointment]
+    """The appointments the session held, now cancelled by provider (each a patient's: audited)."""
+    outcomes: list[Appointment | WaitlistEntry]
+    """For each of them in turn: the appointment it was rebooked into, or its waitlist entry."""
+
+
 async def cancel_session(
     cmd: CancelSession, uow: BookingUnitOfWork, ctx: BookingContext
-) -> list[Appointment | WaitlistEntry]:
+) -> SessionCancellation:
     """Cancel a session: each appointment is rebooked before its deadline, or waitlisted and escalated."""
     session = await uow.sessions.get(cmd.session_id)
     if session is None:
         raise SessionNotFound(f"no session {cmd.session_id} on the rota")
     events = session.cancel(cmd.reason_code, cmd.reason)
     if not events:
-        return []
+        return SessionCancellation([], [])
     await uow.sessions.save(session)
     await uow.slots.cancel_in_session(session.session_id)
     [cancelled] = publish(uow, events, None)
-    outcomes: list[Appointment | WaitlistEntry] = []
+    result = SessionCancellation([], [])
     for appointment in await uow.appointments.booked_in_session(session.session_id):
         freed = appointment.cancel(CancelledBy.PROVIDER)
         await release(uow, appointment, freed, announce=True, cause=cancelled)
+        result.cancelled.append(appointment)
         request = appointment.rebooking(ctx.rebook_window)
-        outcomes.append(await book_or_waitlist(uow, ctx, request, cause=cancelled))
-    return outcomes
+        result.outcomes.append(await book_or_waitlist(uow, ctx, request, cause=cancelled))
+    return result
 
 
 async def set_direct_booking_cap(
