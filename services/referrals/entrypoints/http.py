@@ -5,7 +5,8 @@ Every route asks its action of `application/access.py` (403), scopes the referra
 caller's organisation (404) and writes the access audit; the acting clinician is the token's user.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the routes' `Depends(guard.requires(...))` names the
+# router's own guard, which FastAPI can resolve only from annotations evaluated where they are written.
 
 import uuid
 from collections.abc import AsyncIterator
