@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from httpx import ASGITransport, AsyncClient
 
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
 from services.booking.application.commands import LoadRota
@@ -26,6 +27,16 @@ OTHER = "Y01235"  # another practice of the same PCN (the demo directory's)
 # A Monday in BST: sessions that day run 08:00-11:30 and 12:30-16:00 UTC.
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
+
+
+def api(host: ServiceHost, headers: dict[str, str]) -> AsyncClient:
+    """The service's own app (authenticating, with its error handlers) acting as one principal.
+
+    No lifespan: the test's fixture has started the host already.
+    """
+    return AsyncClient(
+        transport=ASGITransport(app=host.http_app()), base_url="http://booking", headers=headers
+    )
 
 
 def booking_settings(amqp_url: str, database_url: str, **overrides: Any) -> BookingSettings:

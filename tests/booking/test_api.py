@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
-from httpx import ASGITransport, AsyncClient
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
@@ -22,17 +20,11 @@ from services.booking.cli import app as cli_app
 from services.booking.settings import BookingSettings
 from shared.service import ServiceHost
 from tests.support.amqp import EventCapture
+from tests.support.identity import PCN_MANAGER, Tokens
 
-from .conftest import HOME, PCN, TODAY, entry, load
+from .conftest import HOME, PCN, TODAY, api, entry, load
 
 pytestmark = pytest.mark.integration
-
-
-def _client(host: ServiceHost) -> AsyncClient:
-    app = FastAPI()
-    for router in host.routers:
-        app.include_router(router)
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://booking")
 
 
 def _row(**overrides: Any) -> dict[str, Any]:
@@ -50,9 +42,12 @@ def _row(**overrides: Any) -> dict[str, Any]:
 
 
 async def test_rota_loads_over_http_publishes_session_scheduled_and_names_bad_fields(
-    booking: ServiceHost, amqp_url: str
+    booking: ServiceHost, amqp_url: str, tokens: Tokens
 ) -> None:
-    async with _client(booking) as client, EventCapture(amqp_url, "session.scheduled.#") as capture:
+    async with (
+        api(booking, tokens.user(PCN_MANAGER)) as client,
+        EventCapture(amqp_url, "session.scheduled.#") as capture,
+    ):
         bad = await client.post("/rota", json={"sessions": [_row(room=None)]})
         assert bad.status_code == 422
         assert "room" in str(bad.json()["detail"])
@@ -103,12 +98,14 @@ async def _count_sessions(url: str) -> int:
         await db.dispose()
 
 
-async def test_fhir_free_slot_search_book_and_cancel_validate_as_fhir(booking: ServiceHost) -> None:
+async def test_fhir_free_slot_search_book_and_cancel_validate_as_fhir(
+    booking: ServiceHost, tokens: Tokens
+) -> None:
     await load(booking, entry(modalities=("telephone", "face_to_face"), room="Room 1"))  # type: ignore[arg-type]
     day_start = f"{TODAY.isoformat()}T00:00:00Z"
     day_end = f"{(TODAY + timedelta(days=1)).isoformat()}T00:00:00Z"
     params = {"practice": HOME, "start": [f"ge{day_start}", f"le{day_end}"], "status": "free"}
-    async with _client(booking) as client:
+    async with api(booking, tokens.system(HOME)) as client:
         search = await client.get("/fhir/Slot", params={**params, "delivery-channel": "In-person"})
         assert search.status_code == 200
         assert search.headers["content-type"].startswith("application/fhir+json")

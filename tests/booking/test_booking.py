@@ -39,8 +39,9 @@ from shared.contracts.v1 import (
 from shared.messaging.inbox import already_processed
 from shared.service import ServiceHost
 from tests.support.amqp import EventCapture, eventually, publish_event
+from tests.support.identity import MHP, OTHER_LEAD, PCN_MANAGER, STAFF, Tokens
 
-from .conftest import HOME, NOW, OTHER, PCN, TODAY, entry, load, triaged
+from .conftest import HOME, NOW, OTHER, PCN, TODAY, api, entry, load, triaged
 
 pytestmark = pytest.mark.integration
 
@@ -359,7 +360,7 @@ async def test_an_outcome_that_overtakes_its_direct_booking_is_retried_and_then_
 
 
 async def test_direct_bookings_over_the_weekly_cap_are_refused_with_the_reason(
-    booking: ServiceHost, amqp_url: str
+    booking: ServiceHost, amqp_url: str, tokens: Tokens
 ) -> None:
     await load(booking, entry())
     async with booking.db.read() as session:
@@ -378,10 +379,7 @@ async def test_direct_bookings_over_the_weekly_cap_are_refused_with_the_reason(
     assert booked_ids | {refusal["data"]["appointment_id"]} == {str(e.data.appointment_id) for e in events}
     assert (refusal["data"]["cancelled_by"], refusal["data"]["late"]) == ("provider", False)
     assert refusal["producer"] == f"{PCN}/booking"
-    from httpx import ASGITransport, AsyncClient
-
-    app = _api(booking)
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://booking") as client:
+    async with api(booking, tokens.user(STAFF)) as client, api(booking, tokens.user(PCN_MANAGER)) as manager:
         reasons = (await client.get("/direct-booking-refusals", params={"practice": HOME})).json()
         assert "weekly direct-booking cap reached: 2 of 2" in reasons[0]["reason"]
         response = await client.post(
@@ -395,7 +393,9 @@ async def test_direct_bookings_over_the_weekly_cap_are_refused_with_the_reason(
         )
         assert response.status_code == 409
         assert "weekly direct-booking cap reached" in response.json()["detail"]
-        raised = await client.put(f"/practices/{HOME}/direct-booking-cap", json={"weekly_direct_bookings": 5})
+        raised = await manager.put(
+            f"/practices/{HOME}/direct-booking-cap", json={"weekly_direct_bookings": 5}
+        )
         assert raised.status_code == 200
         response = await client.post(
             "/appointments",
@@ -420,17 +420,8 @@ async def test_direct_bookings_over_the_weekly_cap_are_refused_with_the_reason(
         assert "not free" in taken.json()["detail"]
 
 
-def _api(host: ServiceHost) -> Any:
-    from fastapi import FastAPI
-
-    app = FastAPI()
-    for router in host.routers:
-        app.include_router(router)
-    return app
-
-
 async def test_attendance_codes_are_recorded_and_overdue_bookings_are_flagged_not_guessed(
-    amqp_url: str, booking_db_url: str
+    amqp_url: str, booking_db_url: str, tokens: Tokens
 ) -> None:
     from services.booking.bootstrap import build_host
 
@@ -483,10 +474,7 @@ async def test_attendance_codes_are_recorded_and_overdue_bookings_are_flagged_no
         rows = {a.appointment_id: a for a in await appointments(host)}
         assert rows[attended.appointment_id].attendance == "arrived_late_seen"
         assert rows[dna.appointment_id].attendance == "did_not_attend"
-        app = _api(host)
-        from httpx import ASGITransport, AsyncClient
-
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://booking") as client:
+        async with api(host, tokens.user(MHP)) as client:
             assert (await client.get("/attendance-review", params={"pcn": PCN})).json() == []
             clock["now"] = unknown.ends_at + timedelta(hours=3)
             flagged = (await client.get("/attendance-review", params={"pcn": PCN})).json()
@@ -497,7 +485,7 @@ async def test_attendance_codes_are_recorded_and_overdue_bookings_are_flagged_no
 
 
 async def test_follow_up_goes_into_the_next_session_at_the_same_practice_and_prescriptions_are_counted(
-    booking: ServiceHost, amqp_url: str
+    booking: ServiceHost, amqp_url: str, tokens: Tokens
 ) -> None:
     # The next session at HOME is two days on; OTHER's session tomorrow must not be used.
     await load(
@@ -532,11 +520,13 @@ async def test_follow_up_goes_into_the_next_session_at_the_same_practice_and_pre
     assert follow_up.practice_ods == HOME
     assert follow_up.starts_at.date() == TODAY + timedelta(days=2)
     assert follow_up.correlation_id == first.correlation_id
-    from httpx import ASGITransport, AsyncClient
-
-    async with AsyncClient(transport=ASGITransport(app=_api(booking)), base_url="http://booking") as client:
+    async with api(booking, tokens.user(PCN_MANAGER)) as client:
         count = (await client.get("/counts/prescription-slots", params={"pcn": PCN})).json()
     assert count["count"] == 1
+    async with api(booking, tokens.user(OTHER_LEAD)) as client:
+        # Another practice's clinical lead counts its own patients' prescriptions only (none here).
+        theirs = (await client.get("/counts/prescription-slots", params={"pcn": PCN})).json()
+    assert (theirs["practice_ods"], theirs["count"]) == (OTHER, 0)
 
 
 async def test_non_appointment_retriage_cancels_the_booking_and_own_events_are_ignored(

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
@@ -21,25 +19,16 @@ from shared.contracts.v1 import (
     AppointmentDna,
     AppointmentDnaData,
 )
-from shared.http.errors import install_error_handlers
 from shared.messaging.consumer import REASON_HEADER
 from shared.service import ServiceHost
 from tests.support.amqp import EventCapture, eventually, get_all, publish_event
+from tests.support.identity import PCN_MANAGER, STAFF, Tokens
 
-from .conftest import HOME, OTHER, PCN, TODAY, entry, load, triaged
+from .conftest import HOME, OTHER, PCN, TODAY, api, entry, load, triaged
 
 pytestmark = pytest.mark.integration
 
 PRACTICE_QUEUE = "booking.on_practice_appointment_event"
-
-
-def _client(host: ServiceHost) -> AsyncClient:
-    # The routers with the error handlers every ServiceHost installs (no lifespan: the fixture started it).
-    app = FastAPI()
-    install_error_handlers(app)
-    for router in host.routers:
-        app.include_router(router)
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://booking")
 
 
 def _row(**overrides: Any) -> dict[str, Any]:
@@ -59,10 +48,10 @@ def _row(**overrides: Any) -> dict[str, Any]:
     ["9999-12-31T00:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", 1780300800],
 )
 async def test_a_direct_booking_far_outside_time_is_a_422_not_a_500(
-    booking: ServiceHost, starts_at: object
+    booking: ServiceHost, starts_at: object, tokens: Tokens
 ) -> None:
     body = {"pcn_code": PCN, "practice_ods": HOME, "starts_at": starts_at, "modality": "telephone"}
-    async with _client(booking) as client:
+    async with api(booking, tokens.user(STAFF)) as client:
         response = await client.post("/appointments", json=body)
         slots = await client.get("/slots", params={"pcn": PCN, "from": "9999-01-01T00:00:00Z"})
     assert response.status_code == 422
@@ -80,9 +69,9 @@ async def test_a_direct_booking_far_outside_time_is_a_422_not_a_500(
     ],
 )
 async def test_a_rota_outside_today_to_a_year_ahead_is_refused_whole_with_the_row_named(
-    booking: ServiceHost, day: str, rule: str
+    booking: ServiceHost, day: str, rule: str, tokens: Tokens
 ) -> None:
-    async with _client(booking) as client:
+    async with api(booking, tokens.user(PCN_MANAGER)) as client:
         refused = await client.post("/rota", json={"sessions": [_row(), _row(session_date=day)]})
         sessions = (await client.get("/sessions", params={"pcn": PCN})).json()
     assert refused.status_code == 422
@@ -92,11 +81,14 @@ async def test_a_rota_outside_today_to_a_year_ahead_is_refused_whole_with_the_ro
 
 
 async def test_a_session_cancellation_needs_a_code_and_publishes_it(
-    booking: ServiceHost, amqp_url: str
+    booking: ServiceHost, amqp_url: str, tokens: Tokens
 ) -> None:
     [session_id] = await load(booking, entry())
     url = f"/sessions/{session_id}/cancel"
-    async with _client(booking) as client, EventCapture(amqp_url, "session.cancelled.#") as capture:
+    async with (
+        api(booking, tokens.user(PCN_MANAGER)) as client,
+        EventCapture(amqp_url, "session.cancelled.#") as capture,
+    ):
         assert (await client.post(url, json={"reason": "MHP off sick"})).status_code == 422
         assert (await client.post(url, json={"reason_code": "sick"})).status_code == 422
         for text in ("called 943 476 5919", "born 12/03/1984", "off\u202esick"):
@@ -115,15 +107,29 @@ async def test_a_session_cancellation_needs_a_code_and_publishes_it(
         assert (await session.get(RotaSession, session_id)).status == "cancelled"  # type: ignore[union-attr]
 
 
-async def test_a_fhir_slot_search_far_outside_time_is_an_operation_outcome(booking: ServiceHost) -> None:
-    async with _client(booking) as client:
+async def test_a_fhir_slot_search_far_outside_time_is_an_operation_outcome(
+    booking: ServiceHost, tokens: Tokens
+) -> None:
+    async with api(booking, tokens.system(HOME)) as client:
         response = await client.get(
             "/fhir/Slot", params={"practice": HOME, "start": "ge9999-12-31T00:00:00Z"}
+        )
+        wide = await client.get(
+            "/fhir/Slot",
+            params={"practice": HOME, "start": ["ge2026-06-01T00:00:00Z", "le2026-09-01T00:00:00Z"]},
+        )
+        slots = await client.get(
+            "/slots", params={"pcn": PCN, "from": "2026-06-01T00:00:00Z", "to": "2026-09-01T00:00:00Z"}
         )
     assert response.status_code == 422
     assert (
         response.json()["issue"][0]["diagnostics"] == "start: must be between 2000-01-01 and two years ahead"
     )
+    # A search may span two months at most: one answer names the rule rather than scanning a year.
+    assert wide.status_code == 422
+    assert wide.json()["issue"][0]["diagnostics"] == "from/to: a slot search spans at most 62 days"
+    assert slots.status_code == 422
+    assert slots.json()["detail"] == "from/to: a slot search spans at most 62 days"
 
 
 async def test_an_outcome_before_the_appointment_starts_is_dead_lettered_at_once(

@@ -16,12 +16,17 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.appointments import AppointmentNotFound, cancel_appointment
 from services.booking.application.handlers.direct import direct_book
 from services.booking.domain.appointment import Appointment, AppointmentNotBooked
-from services.booking.entrypoints.scope import OutOfScope, appointment_record, record_refusal
+from services.booking.entrypoints.scope import (
+    BOOK,
+    CANCEL,
+    READ,
+    OutOfScope,
+    appointment_record,
+    record_refusal,
+)
 from shared.audit import AuditAction, AuditOutcome, record_access
 from shared.db import Database
 from shared.identity.principal import Principal
-
-BOOK, READ, CANCEL = "appointment.book", "appointment.read", "appointment.cancel"
 
 
 async def book(db: Database, ctx: BookingContext, principal: Principal, command: DirectBook) -> Appointment:

@@ -36,8 +36,7 @@ from services.booking.entrypoints.fhir_resources import (
     parse_start,
     search_bundle,
 )
-from services.booking.entrypoints.scope import Directory, guarded
-from shared.audit import AuditAction
+from services.booking.entrypoints.scope import CancelsAppointment, Directory, ReadsAppointment
 from shared.contracts.codes import AppointmentType, CancelledBy, Modality
 from shared.contracts.envelope import PracticeOds
 from shared.db import Database
@@ -53,8 +52,6 @@ def _invalid(exc: ValidationError) -> JSONResponse:
 def build_fhir_router(db: Database, ctx: BookingContext) -> APIRouter:
     router = APIRouter(prefix="/fhir", tags=["fhir"])
     reading = SqlBookingUnitOfWork.reading
-    may_read = guarded(db, Action.READ_APPOINTMENT, appointments.READ, AuditAction.READ)
-    may_cancel = guarded(db, Action.CANCEL_APPOINTMENT, appointments.CANCEL, AuditAction.UPDATE)
 
     @router.get("/Slot")
     async def search_slots(
@@ -155,9 +152,7 @@ def build_fhir_router(db: Database, ctx: BookingContext) -> APIRouter:
         return fhir_response(appointment_resource(appointment), 201)
 
     @router.get("/Appointment/{appointment_id}")
-    async def read_appointment(
-        appointment_id: uuid.UUID, principal: Annotated[Principal, Depends(may_read)]
-    ) -> JSONResponse:
+    async def read_appointment(appointment_id: uuid.UUID, principal: ReadsAppointment) -> JSONResponse:
         try:
             appointment = await appointments.read(db, principal, appointment_id)
         except AppointmentNotFound:
@@ -167,7 +162,7 @@ def build_fhir_router(db: Database, ctx: BookingContext) -> APIRouter:
     @router.put("/Appointment/{appointment_id}")
     async def cancel(
         appointment_id: uuid.UUID,
-        principal: Annotated[Principal, Depends(may_cancel)],
+        principal: CancelsAppointment,
         resource: Annotated[dict[str, Any], Body()],
     ) -> JSONResponse:
         """Cancel by PUT with status=cancelled (GP Connect's Cancel an appointment).

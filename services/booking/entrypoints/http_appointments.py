@@ -28,9 +28,10 @@ from services.booking.entrypoints.http_models import (
     WaitlistView,
 )
 from services.booking.entrypoints.scope import (
+    CancelsAppointment,
     Directory,
+    ReadsAppointment,
     appointment_record,
-    guarded,
     list_scope,
     require_practice,
 )
@@ -47,8 +48,6 @@ PRACTICE_ROLES_NOTE = "Practice roles see their own practice's patients only (th
 def build_appointments_router(db: Database, ctx: BookingContext) -> APIRouter:
     router = APIRouter(tags=["booking"])
     reading = SqlBookingUnitOfWork.reading
-    may_read = guarded(db, Action.READ_APPOINTMENT, appointments.READ, AuditAction.READ)
-    may_cancel = guarded(db, Action.CANCEL_APPOINTMENT, appointments.CANCEL, AuditAction.UPDATE)
 
     @router.post("/appointments", response_model=AppointmentView, status_code=201)
     async def post_appointment(
@@ -81,9 +80,7 @@ def build_appointments_router(db: Database, ctx: BookingContext) -> APIRouter:
         return AppointmentView.of(appointment)
 
     @router.get("/appointments/{appointment_id}", response_model=AppointmentView)
-    async def get_appointment(
-        appointment_id: uuid.UUID, principal: Annotated[Principal, Depends(may_read)]
-    ) -> AppointmentView:
+    async def get_appointment(appointment_id: uuid.UUID, principal: ReadsAppointment) -> AppointmentView:
         try:
             return AppointmentView.of(await appointments.read(db, principal, appointment_id))
         except AppointmentNotFound:
@@ -93,7 +90,7 @@ def build_appointments_router(db: Database, ctx: BookingContext) -> APIRouter:
     async def post_cancel_appointment(
         appointment_id: uuid.UUID,
         body: CancelAppointmentRequest,
-        principal: Annotated[Principal, Depends(may_cancel)],
+        principal: CancelsAppointment,
     ) -> AppointmentView:
         command = CancelAppointment(appointment_id, body.cancelled_by, body.late)
         try:

@@ -95,13 +95,14 @@ class OutOfScope(Exception):
 
 
 def guarded(
-    db: Database, action: Action, operation: str, audit_action: AuditAction
+    action: Action, operation: str, audit_action: AuditAction
 ) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """`POLICY.requires(action)` for a route on one appointment: a refused role is audited too."""
 
     async def dependency(request: Request, appointment_id: uuid.UUID) -> Principal:
         principal = current_principal(request)
         if not POLICY.allows(principal.role, action):
+            db: Database = request.app.state.host.db
             async with SqlBookingUnitOfWork.reading(db) as uow:
                 appointment = await queries.appointment(uow, appointment_id)
             if appointment is not None:
@@ -111,3 +112,11 @@ def guarded(
     dependency.__name__ = f"requires_{action.name.lower()}"
     dependency.access = (POLICY, action)  # type: ignore[attr-defined]  # read by tests/support/routes
     return dependency
+
+
+BOOK, READ, CANCEL = "appointment.book", "appointment.read", "appointment.cancel"
+
+ReadsAppointment = Annotated[Principal, Depends(guarded(Action.READ_APPOINTMENT, READ, AuditAction.READ))]
+CancelsAppointment = Annotated[
+    Principal, Depends(guarded(Action.CANCEL_APPOINTMENT, CANCEL, AuditAction.UPDATE))
+]

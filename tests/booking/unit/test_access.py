@@ -1,4 +1,4 @@
-"""Booking's access table, every role x every action, and its scope rules (whose appointment, list, practice)."""
+"""Booking's access table, every role x every action, and its scope rules (whose appointment or list)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from shared.identity import OrgKind, Principal, Role
 
 from ..conftest import HOME, NOW, OTHER, PCN, TODAY
 
-M, L, S, Y, P, T, G, O = (
+M, L, S, Y, P, T, G, OPS = (
     Role.MHP,
     Role.CLINICAL_LEAD,
     Role.PRACTICE_STAFF,
@@ -59,7 +59,7 @@ def test_each_role_may_take_exactly_its_actions(role: Role, action: Action) -> N
     assert POLICY.allows(role, action) is (role in ALLOWED[action])
 
 
-@pytest.mark.parametrize("role", [T, G, O])
+@pytest.mark.parametrize("role", [T, G, OPS])
 def test_trust_roles_and_the_operator_have_no_booking_route(role: Role) -> None:
     assert not any(POLICY.allows(role, action) for action in Action)
 
