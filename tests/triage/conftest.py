@@ -1,8 +1,13 @@
-"""Fixtures for triage tests: a controllable clock, hosts on a real broker and database, an HTTP client."""
+"""Fixtures for triage tests: a controllable clock, hosts on a real broker and database, an HTTP client.
+
+HTTP clients carry a bearer token from the embedded provider: by default the MHP `mhp.ahmed` of PCN
+U00123, whose practice Y01234 the test calls come from (tests/support/factories.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -11,6 +16,7 @@ import pytest
 from services.triage.bootstrap import TriageHost, build_host
 from services.triage.settings import TriageSettings
 from tests.support.clock import FakeClock
+from tests.support.identity import MHP, Tokens
 
 
 @pytest.fixture
@@ -54,9 +60,17 @@ async def triage(make_host: HostFactory) -> TriageHost:
     return host
 
 
+@asynccontextmanager
+async def api(host: TriageHost, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the host's HTTP app, sending `headers` (a token) with every request unless overridden."""
+    # ASGITransport does not run the app's lifespan: whoever built the host owns start and stop.
+    transport = httpx.ASGITransport(app=host.http_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://triage", headers=headers) as http:
+        yield http
+
+
 @pytest.fixture
-async def client(triage: TriageHost) -> AsyncIterator[httpx.AsyncClient]:
-    # ASGITransport does not run the app's lifespan: the `triage` fixture owns start and stop.
-    transport = httpx.ASGITransport(app=triage.http_app())
-    async with httpx.AsyncClient(transport=transport, base_url="http://triage") as http:
+async def client(triage: TriageHost, tokens: Tokens) -> AsyncIterator[httpx.AsyncClient]:
+    """The MHP of the test calls' PCN."""
+    async with api(triage, tokens.user(MHP)) as http:
         yield http

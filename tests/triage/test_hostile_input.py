@@ -21,6 +21,7 @@ from shared.messaging.outbox import OutboxMessage
 from tests.support.amqp import EventCapture, eventually, get_all, publish_event, publish_raw
 from tests.support.clock import MONDAY_10AM
 from tests.support.factories import call_received
+from tests.support.identity import MHP, MHP_2, Tokens
 
 pytestmark = pytest.mark.integration
 
@@ -54,21 +55,24 @@ async def _counts(host: TriageHost) -> tuple[int, int]:
     return int(decisions), int(triaged)
 
 
-async def _decide(client: httpx.AsyncClient, call_id: uuid.UUID, **body: Any) -> httpx.Response:
-    return await client.post(f"/calls/{call_id}/decision", json={"clinician": "mhp.jones", **body})
+async def _decide(
+    client: httpx.AsyncClient, call_id: uuid.UUID, headers: dict[str, str] | None = None, **body: Any
+) -> httpx.Response:
+    """The decision as the client's MHP (or whoever `headers` names): the clinician is the token's user."""
+    return await client.post(f"/calls/{call_id}/decision", json=body, headers=headers)
 
 
 # --- a retried decision is not a re-triage -------------------------------------------------------
 
 
 async def test_a_decision_sent_again_answers_200_with_the_current_decision_and_publishes_nothing(
-    triage: TriageHost, client: httpx.AsyncClient, amqp_url: str
+    triage: TriageHost, client: httpx.AsyncClient, amqp_url: str, tokens: Tokens
 ) -> None:
     call_id = await _take_in(triage, amqp_url)
     async with EventCapture(amqp_url, binding_key("call.triaged")) as capture:
         first = await _decide(client, call_id, triage_code="D", risk=RISK)
         retried = await _decide(client, call_id, triage_code="D", risk=RISK)  # the response was lost
-        colleague = await _decide(client, call_id, triage_code="D", risk=RISK, clinician="mhp.patel")
+        colleague = await _decide(client, call_id, tokens.user(MHP_2), triage_code="D", risk=RISK)
         await capture.wait_for(1)
         await triage.relay.run_once()
     assert first.status_code == 201, first.text
@@ -81,11 +85,7 @@ async def test_a_decision_sent_again_answers_200_with_the_current_decision_and_p
     assert await _counts(triage) == (1, 1)
     assert len(capture.of_type("call.triaged")) == 1  # booking sees one decision: no cancel, no rebook
     [decision] = (await client.get(f"/calls/{call_id}")).json()["decisions"]
-    assert (decision["clinician"], decision["current"], decision["superseded_by"]) == (
-        "mhp.jones",
-        True,
-        None,
-    )
+    assert (decision["clinician"], decision["current"], decision["superseded_by"]) == (MHP, True, None)
 
 
 async def test_a_different_decision_after_a_retry_still_supersedes(
@@ -119,7 +119,7 @@ async def test_the_same_idempotency_key_replays_the_first_answer(
 ) -> None:
     call_id = await _take_in(triage, amqp_url)
     headers = {"Idempotency-Key": f"decision-{call_id}"}
-    body = {"triage_code": "D", "clinician": "mhp.jones"}
+    body = {"triage_code": "D"}
     first = await client.post(f"/calls/{call_id}/decision", json=body, headers=headers)
     replay = await client.post(f"/calls/{call_id}/decision", json=body, headers=headers)
     assert first.status_code == replay.status_code == 201

@@ -98,9 +98,7 @@ async def test_watchdog_never_fires_for_a_call_already_triaged(
     async with EventCapture(amqp_url, binding_key("#")) as capture:
         await _take_in(triage, amqp_url, event)
         clock.now = TELEPHONE_DUE  # triaged at the very last moment
-        response = await client.post(
-            f"/calls/{event.data.call_id}/decision", json={"triage_code": "E", "clinician": "mhp.1"}
-        )
+        response = await client.post(f"/calls/{event.data.call_id}/decision", json={"triage_code": "E"})
         assert response.status_code == 201
         clock.advance(timedelta(days=3))
         await _let_watchdog_scan(triage)

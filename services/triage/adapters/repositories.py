@@ -74,14 +74,21 @@ class SqlCallRepository:
         if result.rowcount != 1:
             raise ConcurrentDecision()
 
-    async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:
+    async def awaiting_triage(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int, limit: int
+    ) -> Sequence[Call]:
         query = select(TriageCall).where(
             (col(TriageCall.status) == CallStatus.AWAITING_TRIAGE.value)
             & (col(TriageCall.pcn_code) == pcn_code)
         )
         if practice_ods:
             query = query.where(col(TriageCall.practice_ods) == practice_ods)
-        query = query.order_by(col(TriageCall.priority), col(TriageCall.received_at))
+        # call_id last: a total order, so pages neither repeat nor skip calls received at the same instant.
+        query = (
+            query.order_by(col(TriageCall.priority), col(TriageCall.received_at), col(TriageCall.call_id))
+            .offset(offset)
+            .limit(limit)
+        )
         return [_call(row) for row in (await self.session.exec(query)).all()]
 
     async def overdue(self, now: datetime, limit: int) -> Sequence[Call]:

@@ -26,13 +26,17 @@ class AuditTrail:
 
 
 async def worklist(
-    uow: TriageUnitOfWork, *, pcn_code: str, practice_ods: str | None, now: datetime
+    uow: TriageUnitOfWork,
+    *,
+    pcn_code: str,
+    practice_ods: str | None,
+    now: datetime,
+    offset: int = 0,
+    limit: int = 200,
 ) -> list[WorklistItem]:
-    """Calls awaiting triage, most urgent first, then longest waiting."""
-    return [
-        WorklistItem(call, call.waiting_minutes(now), call.deadline_breached(now))
-        for call in await uow.calls.awaiting_triage(pcn_code, practice_ods)
-    ]
+    """Calls awaiting triage, most urgent first, then longest waiting (`limit` of them from `offset`)."""
+    calls = await uow.calls.awaiting_triage(pcn_code, practice_ods, offset=offset, limit=limit)
+    return [WorklistItem(call, call.waiting_minutes(now), call.deadline_breached(now)) for call in calls]
 
 
 async def call_with_decisions(uow: TriageUnitOfWork, call_id: uuid.UUID) -> AuditTrail:

@@ -21,8 +21,11 @@ class CallRepository(Protocol):
         (compare-and-set); else raise ConcurrentDecision."""
         ...
 
-    async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:
-        """Untriaged calls of a PCN (or one practice), by priority, then longest waiting."""
+    async def awaiting_triage(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int, limit: int
+    ) -> Sequence[Call]:
+        """Untriaged calls of a PCN (or one practice), by priority, then longest waiting: `limit` of them
+        from `offset` in that order."""
         ...
 
     async def overdue(self, now: datetime, limit: int) -> Sequence[Call]:

@@ -9,7 +9,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.contracts.codes import Disposition, Modality, TriageCode
-from shared.contracts.envelope import StaffId
 from shared.contracts.text import CleanText
 
 
@@ -48,10 +47,11 @@ class RiskFormulationIn(BaseModel):
 
 
 class DecisionRequest(BaseModel):
+    """The MHP's decision. Who decided is the caller's token, never the body: a `clinician` is refused."""
+
     model_config = ConfigDict(extra="forbid")
 
     triage_code: TriageCode = Field(description="UK Mental Health Triage Scale code, A to G.")
-    clinician: StaffId = Field(description="The deciding MHP's staff identifier.")
     modality: Modality | None = None
     complex_needs: bool = Field(default=False, description="A complex patient gets a 60-minute appointment.")
     low_level_need: bool = Field(
@@ -108,7 +108,7 @@ class DecisionView(BaseModel):
     out_of_scope_reason: str | None
     destination: str | None
     contact_outcome: str | None
-    clinician: str
+    clinician: str = Field(description="The deciding MHP: the user id of the token that recorded it.")
     decided_at: datetime
     supersedes: uuid.UUID | None
     superseded_by: uuid.UUID | None

@@ -29,7 +29,9 @@ class FakeCallRepository:
             raise ConcurrentDecision()
         row.status, row.latest_decision_id = call.status, call.latest_decision_id
 
-    async def awaiting_triage(self, pcn_code: str, practice_ods: str | None) -> Sequence[Call]:
+    async def awaiting_triage(
+        self, pcn_code: str, practice_ods: str | None, *, offset: int, limit: int
+    ) -> Sequence[Call]:
         calls = [
             c
             for c in self.rows.values()
@@ -37,7 +39,8 @@ class FakeCallRepository:
             and c.pcn_code == pcn_code
             and (not practice_ods or c.practice_ods == practice_ods)
         ]
-        return [copy.deepcopy(c) for c in sorted(calls, key=lambda c: (c.priority, c.received_at))]
+        ordered = sorted(calls, key=lambda c: (c.priority, c.received_at, c.call_id))
+        return [copy.deepcopy(c) for c in ordered[offset : offset + limit]]
 
     async def overdue(self, now: datetime, limit: int) -> Sequence[Call]:
         calls = [

@@ -246,7 +246,7 @@ async def test_the_worklist_orders_red_flags_then_urgency_then_wait_within_the_p
     urgent_data = urgent_event.data.model_copy(update={"caller_urgency": CallerUrgency.URGENT})
     urgent = await take_in(uow, ctx, urgent_event.model_copy(update={"data": urgent_data}))
     red_flag = await take_in(uow, ctx, call_received(reason="took an overdose", occurred_at=MONDAY_10AM))
-    other_practice = await take_in(uow, ctx, call_received(practice_ods="Y05678", occurred_at=MONDAY_10AM))
+    other_practice = await take_in(uow, ctx, call_received(practice_ods="Y01235", occurred_at=MONDAY_10AM))
     await take_in(uow, ctx, call_received(pcn_code="U00999", occurred_at=MONDAY_10AM))
     triaged = await take_in(uow, ctx, call_received(occurred_at=MONDAY_10AM))
     await decide(uow, ctx, triaged.data.call_id, TriageCode.G)
@@ -259,6 +259,12 @@ async def test_the_worklist_orders_red_flags_then_urgency_then_wait_within_the_p
     whole_pcn = await worklist(uow, pcn_code="U00123", practice_ods=None, now=now)
     assert other_practice.data.call_id in {i.call.call_id for i in whole_pcn}
     assert len(whole_pcn) == 4
+    # A page is a slice of the same order: pages neither repeat nor skip a call.
+    pages = [
+        await worklist(uow, pcn_code="U00123", practice_ods=None, now=now, offset=o, limit=3) for o in (0, 3)
+    ]
+    assert [len(p) for p in pages] == [3, 1]
+    assert [i.call.call_id for p in pages for i in p] == [i.call.call_id for i in whole_pcn]
 
 
 async def test_the_audit_trail_of_an_unknown_call_is_call_not_found(uow: FakeTriageUnitOfWork) -> None:
