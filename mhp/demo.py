@@ -19,6 +19,8 @@ import aio_pika
 import httpx
 from aio_pika.abc import AbstractRobustChannel, ExchangeType
 
+from mhp.acting import SignedInAs
+from mhp.idp.client import IdentityProviderError
 from shared.contracts.codes import (
     AttendanceStatus,
     BookedBy,
@@ -48,6 +50,8 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 DEMO_PCN = "U00123"
+DEMO_MHP = "mhp.ahmed"
+DEMO_PCN_MANAGER = "manager.u00123"
 DEMO_PRACTICES = ("Y01234", "Y01235", "Y01236", "Y01237", "Y01238", "Y01239")
 
 REASONS = (
@@ -204,9 +208,9 @@ def demo_rota(
     return sessions
 
 
-async def load_demo_rota(booking_url: str, *, weeks: int = 4) -> int:
-    """Post the demo rota to the booking service, as the PCN manager would; safe to repeat."""
-    async with httpx.AsyncClient(timeout=60) as client:
+async def load_demo_rota(booking_url: str, issuer: str, *, weeks: int = 4) -> int:
+    """Post the demo rota to the booking service, signed in as the PCN manager; safe to repeat."""
+    async with httpx.AsyncClient(timeout=60, auth=SignedInAs(issuer, DEMO_PCN_MANAGER)) as client:
         response = await client.post(
             f"{booking_url}/rota", json={"sessions": demo_rota(utcnow().date(), weeks=weeks)}
         )
@@ -217,18 +221,19 @@ async def load_demo_rota(booking_url: str, *, weeks: int = 4) -> int:
 
 @dataclass
 class DemoMhp:
-    """The PCN's MHP: takes the most urgent call off the triage worklist and records a decision."""
+    """The PCN's MHP: takes the most urgent call off the triage worklist and records a decision.
+
+    Who decided is the signed-in user (the services take it from the token), never a body field.
+    """
 
     triage_url: str
     pcn_code: str = DEMO_PCN
-    clinician: str = "mhp.demo"
     rng: random.Random = field(default_factory=random.Random)
 
     def decision(self) -> dict[str, object]:
         code = self.rng.choices(list(TRIAGE_CODE_WEIGHTS), weights=list(TRIAGE_CODE_WEIGHTS.values()))[0]
         return {
             "triage_code": code.value,
-            "clinician": self.clinician,
             "modality": self.rng.choice(["telephone", "video", "face_to_face"]),
             "complex_needs": self.rng.random() < 0.15,
         }
@@ -252,14 +257,18 @@ async def run_demo(
     amqp_url: str,
     triage_url: str,
     *,
+    issuer: str,
     booking_url: str | None = None,
     calls_per_minute: float = 12.0,
     seed: int | None = None,
 ) -> None:
-    """Feed the platform until cancelled: a rota, calls from the practices, decisions from the MHP."""
+    """Feed the platform until cancelled: a rota, calls from the practices, decisions from the MHP.
+
+    The PCN manager and the MHP sign in through `issuer` (the embedded provider) like any user.
+    """
     rng = random.Random(seed)
     if booking_url is not None:
-        await load_demo_rota(booking_url)
+        await load_demo_rota(booking_url, issuer)
     mhp = DemoMhp(triage_url, rng=random.Random(rng.random()))
 
     async def practices() -> None:
@@ -269,11 +278,11 @@ async def run_demo(
                 await asyncio.sleep(rng.expovariate(calls_per_minute / 60))
 
     async def clinician() -> None:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, auth=SignedInAs(issuer, DEMO_MHP)) as client:
             while True:
                 try:
                     await mhp.work_once(client)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, IdentityProviderError) as exc:
                     log.warning("demo_triage_unreachable", error=type(exc).__name__)
                 await asyncio.sleep(3)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -40,9 +41,13 @@ class Principal:
     is_system: bool = False
     trust_pcns: frozenset[str] = frozenset()
     """The PCNs the trust serves (the directory's): the scope of a trust role."""
+    pcn_practices: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False, compare=False)
+    """The directory's practices of each PCN, so a practice is only ever seen through its own PCN."""
 
     def can_see(self, pcn_code: str, practice_ods: str | None = None) -> bool:
         """Whether this principal's organisation covers the PCN (and practice, when given)."""
+        if practice_ods is not None and practice_ods not in self.pcn_practices.get(pcn_code, frozenset()):
+            return False  # not a practice of that PCN, whoever asks
         if self.org_kind is OrgKind.TRUST:
             return pcn_code in self.trust_pcns
         if self.pcn_code != pcn_code:

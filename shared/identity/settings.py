@@ -32,6 +32,14 @@ class IdentitySettings(BaseSettings):
     mhp_organisations_file: Path | None = Field(default=None, description="The trust's organisations")
     mhp_role_map_file: Path = Field(default=DEFAULT_ROLE_MAP)
 
+    @field_validator(
+        "oidc_issuer", "oidc_jwks_url", "mhp_session_secret", "mhp_organisations_file", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose and ConfigMaps pass an unset variable as "": that means "not configured", never a URL.
+        return None if value == "" else value
+
     @field_validator("oidc_algorithms")
     @classmethod
     def _asymmetric_only(cls, value: list[str]) -> list[str]:

@@ -146,6 +146,7 @@ class TokenVerifier:
             pcn_code=pcn[kind],
             is_system=is_system,
             trust_pcns=frozenset(self.directory.pcns),
+            pcn_practices=self.directory.pcns,
         )
 
 

@@ -5,6 +5,7 @@ flow through triage and booking to metrics, exactly once each, across a SIGKILL 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import sqlite3
 import uuid
@@ -22,7 +23,9 @@ from mhp.platform import SERVICES, Platform
 from shared.contracts.codes import APPOINTMENT_DISPOSITIONS, Disposition
 from shared.contracts.routing import EXCHANGE
 from shared.contracts.v1 import CallReceived
+from shared.http.paging import MAX_LIMIT
 from tests.support.amqp import eventually
+from tests.support.identity import MHP, PCN_MANAGER, Tokens
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -76,32 +79,30 @@ def _archived(metrics_db: Path) -> list[tuple[str, str, str]]:
 
 
 async def _worklist(client: httpx.AsyncClient, triage_url: str) -> list[dict[str, object]]:
-    response = await client.get(f"{triage_url}/worklist", params={"pcn": PCN})
+    response = await client.get(f"{triage_url}/worklist", params={"pcn": PCN, "limit": MAX_LIMIT})
     response.raise_for_status()
     entries: list[dict[str, object]] = response.json()
     return entries
 
 
 async def _decide(client: httpx.AsyncClient, triage_url: str, call_id: str, code: str) -> str:
-    response = await client.post(
-        f"{triage_url}/calls/{call_id}/decision", json={"triage_code": code, "clinician": "mhp.e2e"}
-    )
+    response = await client.post(f"{triage_url}/calls/{call_id}/decision", json={"triage_code": code})
     assert response.status_code == 201, response.text
     disposition: str = response.json()["disposition"]
     return disposition
 
 
 async def test_200_calls_reach_metrics_exactly_once_through_every_service_across_a_crash(
-    platform: Platform, amqp_url: str, tmp_path: Path
+    platform: Platform, amqp_url: str, tmp_path: Path, tokens: Tokens
 ) -> None:
     triage_url = platform.service("triage").url
-    await load_demo_rota(platform.service("booking").url, weeks=2)
+    await load_demo_rota(platform.service("booking").url, tokens.issuer, weeks=2)
     rng = random.Random(2026)
     calls = [synthetic_call(rng) for _ in range(CALLS)]
     codes = rng.choices("CDEFG", k=CALLS)
     await _publish_as_a_practice_system(amqp_url, calls)
 
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=tokens.user(MHP)) as client:
         waiting: list[dict[str, object]] = []
 
         async def all_on_the_worklist() -> bool:
@@ -160,7 +161,13 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
     assert sorted(received) == sorted(str(c.event_id) for c in calls)  # each call once, none lost
     assert all(count == 1 for count in booking_outcomes().values())  # one booking outcome per call
 
-    async with httpx.AsyncClient(timeout=30) as client:
+    # Every decision is the signed-in MHP's: the token's user, whatever a client might have claimed.
+    deciders = {
+        json.loads(data)["clinician"] for event_type, _, data in archived if event_type == "call.triaged"
+    }
+    assert deciders == {MHP}
+
+    async with httpx.AsyncClient(timeout=30, headers=tokens.user(PCN_MANAGER)) as client:
         month = calls[0].occurred_at.strftime("%Y-%m")
         response = await client.get(
             f"{platform.service('metrics').url}/reports/monthly", params={"pcn": PCN, "month": month}

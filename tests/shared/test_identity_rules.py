@@ -105,6 +105,8 @@ def test_a_practice_system_is_bound_to_its_practice_by_the_directory() -> None:
     [
         ("R8003", "U00123", "U00123", None, True),
         ("R8003", "U00123", "U00123", "Y01239", True),
+        ("R8003", "U00123", "U00123", "Y04561", False),  # a practice of another PCN, named under this one
+        ("R8012", "RMH", "U00123", "Y04561", False),
         ("R8003", "U00123", "U00456", None, False),
         ("R8000", "Y01234", "U00123", "Y01234", True),
         ("R8000", "Y01234", "U00123", "Y01235", False),

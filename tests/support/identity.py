@@ -10,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jwt
+
 from mhp.idp.client import system_token, user_token
+from mhp.idp.keys import generate_key, signing_key
 
 REMINT_AFTER_SECONDS = 600
 DEMO_ORGANISATIONS = Path(__file__).resolve().parents[2] / "mhp" / "data" / "demo-organisations.yaml"
@@ -76,6 +79,29 @@ class Tokens:
 
     def system(self, practice_ods: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.system_token(practice_ods)}"}
+
+    def forged(self, kind: str) -> str:
+        """A token the services must refuse, for the demo MHP: expired, not yet valid, signed by another
+        key, for another audience or from another issuer, or not a JWT at all."""
+        good = jwt.decode(self.token(MHP), options={"verify_signature": False})
+        key = signing_key(self.state_dir)
+        now = int(time.time())
+        claims, signer = dict(good), key.private
+        if kind == "expired":
+            claims |= {"iat": now - 3600, "nbf": now - 3600, "exp": now - 600}  # beyond any leeway
+        elif kind == "not_yet_valid":
+            claims |= {"nbf": now + 600, "exp": now + 1200}
+        elif kind == "other_audience":
+            claims["aud"] = "another-platform"
+        elif kind == "other_issuer":
+            claims["iss"] = "https://issuer.example"
+        elif kind == "other_key":
+            signer = generate_key()  # same key id, another key: as a forger would
+        elif kind == "garbage":
+            return "not-a-jwt"
+        else:
+            raise ValueError(kind)
+        return jwt.encode(claims, signer, algorithm="RS256", headers={"kid": key.kid})
 
     def role(self, role: str) -> dict[str, str]:
         """Headers for a principal of this role in PCN U00123 / practice Y01234 / the trust."""

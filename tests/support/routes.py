@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 
 from shared.identity import AccessPolicy, Role
 
-OPS_PREFIXES = ("/health/", "/metrics")
+OPEN_PREFIXES = ("/health/", "/metrics", "/auth/", "/openapi.json", "/docs", "/redoc")
+"""Open by design: ops (orchestrator, Prometheus), sign-in, and the API's own description."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,15 @@ def _access(dependant: Dependant) -> tuple[AccessPolicy, StrEnum] | None:
 
 
 def business_operations(app: FastAPI) -> list[Operation]:
+    """Every route but the open ones, pages included (they are not in the OpenAPI document)."""
     operations = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or route.path.startswith(OPS_PREFIXES):
+    for route in iter_route_contexts(app.routes):
+        if route.path.startswith(OPEN_PREFIXES):
             continue
-        access = _access(route.dependant)
-        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+        dependant = getattr(route, "dependant", None)
+        assert isinstance(dependant, Dependant), f"{route.path} is not a FastAPI route"
+        access = _access(dependant)
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
             policy, action = access if access else (None, None)
             operations.append(Operation(method, route.path, policy, action))
     return operations
