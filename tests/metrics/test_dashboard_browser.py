@@ -1,9 +1,10 @@
 """The dashboard in a real browser (Debian chromium via Playwright): charts render and the live feed shows
 an escalation published over the broker while the page is open.
 
-Until the sign-in pages exist, the browser carries the trust manager's bearer token as an extra header on
-every request it makes, the page's `EventSource` included (Chromium adds Playwright's extra headers to
-all of them); a plain browser's EventSource cannot send one, which the last test shows.
+The first tests carry a bearer token as an extra header on every request the browser makes, the page's
+`EventSource` included (Chromium adds Playwright's extra headers to all of them). A plain browser's
+EventSource cannot send a header: the last test signs in through the embedded provider's login page
+instead, and the live feed rides on the session cookie.
 """
 
 from __future__ import annotations
@@ -128,26 +129,52 @@ async def test_a_pcn_manager_sees_only_their_own_pcns_page(
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium")
-async def test_a_browser_without_the_header_is_refused_and_its_event_source_cannot_authenticate(
-    served_metrics: Served,
+async def test_a_person_signs_in_through_the_provider_and_the_live_feed_rides_on_the_session_cookie(
+    served_metrics: Served, amqp_url: str, tokens: Tokens
 ) -> None:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    await publish_and_wait(amqp_url, served_metrics.host, [_escalation("U00123", "Y01234")])
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         try:
-            page = await browser.new_page()
-            response = await page.goto(f"{served_metrics.base_url}/")
-            assert response is not None
-            assert response.status == 401
-            # EventSource has no way to set Authorization: it is refused and gives up (readyState CLOSED).
-            state = await page.evaluate(
-                """() => new Promise((resolve) => {
-                    const source = new EventSource("/live");
-                    source.onerror = () => resolve(source.readyState);
-                    source.onopen = () => resolve("open");
-                })"""
-            )
-            assert state == 2
+            page = await browser.new_page()  # no extra headers: a plain browser
+            await page.goto(f"{served_metrics.base_url}/health/live")
+            # Before signing in, EventSource (which cannot set a header) is refused and gives up (CLOSED).
+            assert await page.evaluate(EVENT_SOURCE_STATE) == 2
+
+            # A page without a session sends the browser to sign in at the issuer, and back after.
+            await page.goto(f"{served_metrics.base_url}/?month={gen.MONTH}")
+            assert page.url.startswith(tokens.issuer)
+            await page.click(f"button[value='{TRUST_MANAGER}']")
+            await expect(page.locator("h1")).to_have_text(f"Every PCN, {gen.MONTH}")
+            assert page.url == f"{served_metrics.base_url}/?month={gen.MONTH}"
+
+            # The session cookie (HttpOnly, for GET only) authenticates the page's EventSource too.
+            await expect(page.locator("#live-status")).to_contain_text("Live:")
+            alert = _escalation("U00456", "Y04561")
+            await publish_event(amqp_url, alert)
+            await expect(page.locator("#live-feed li").first).to_contain_text("U00456/Y04561", timeout=30_000)
+            cookies = {c["name"]: c for c in await page.context.cookies()}
+            assert cookies["mhp_session"]["httpOnly"]
         finally:
             await browser.close()
+
+
+EVENT_SOURCE_STATE = """() => new Promise((resolve) => {
+    const source = new EventSource("/live");
+    source.onerror = () => resolve(source.readyState);
+    source.onopen = () => resolve("open");
+})"""
+
+
+def _escalation(pcn: str, practice: str) -> CaseEscalated:
+    return CaseEscalated.create(
+        CaseEscalatedData(
+            escalation_id=uuid.uuid4(), target=EscalationTarget.CRISIS_TEAM, reason=EscalationReason.RISK
+        ),
+        producer="RMH/triage",
+        pcn_code=pcn,
+        practice_ods=practice,
+        correlation_id=uuid.uuid4(),
+    )
