@@ -48,14 +48,15 @@ def business_operations(app: FastAPI) -> list[Operation]:
     """Every route but the open ones, pages included (they are not in the OpenAPI document)."""
     operations = []
     for route in iter_route_contexts(app.routes):
-        if route.path.startswith(OPEN_PREFIXES):
+        path = route.path or ""
+        if path.startswith(OPEN_PREFIXES):
             continue
         dependant = getattr(route, "dependant", None)
-        assert isinstance(dependant, Dependant), f"{route.path} is not a FastAPI route"
+        assert isinstance(dependant, Dependant), f"{path} is not a FastAPI route"
         access = _access(dependant)
         for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
             policy, action = access if access else (None, None)
-            operations.append(Operation(method, route.path, policy, action))
+            operations.append(Operation(method, path, policy, action))
     return operations
 
 
