@@ -22,33 +22,37 @@ from tests.booking.conftest import HOME, NOW, PCN, TODAY, booking_settings, entr
 from tests.support.amqp import EventCapture, eventually, publish_event
 from tests.support.clock import MONDAY_10AM
 from tests.support.factories import call_received
+from tests.support.identity import MHP, STAFF, Tokens
 
 pytestmark = pytest.mark.integration
 
 
-async def _client(host: ServiceHost) -> AsyncIterator[httpx.AsyncClient]:
+async def _client(host: ServiceHost, headers: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     app = host.http_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{host.name}") as client:
+        base_url = f"http://{host.name}"
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, headers=headers) as client:
             yield client
 
 
 @pytest.fixture
-async def triage(amqp_url: str, make_database_url: Callable[[str], str]) -> AsyncIterator[httpx.AsyncClient]:
+async def triage(
+    amqp_url: str, make_database_url: Callable[[str], str], tokens: Tokens
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = TriageSettings(
         rabbitmq_url=amqp_url, database_url=make_database_url("triage"), relay_poll_seconds=0.2
     )
-    async for client in _client(build_triage(settings, clock=lambda: MONDAY_10AM)):
+    async for client in _client(build_triage(settings, clock=lambda: MONDAY_10AM), tokens.user(MHP)):
         yield client
 
 
 @pytest.fixture
 async def booking(
-    amqp_url: str, make_database_url: Callable[[str], str]
+    amqp_url: str, make_database_url: Callable[[str], str], tokens: Tokens
 ) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceHost]]:
     host = build_booking(booking_settings(amqp_url, make_database_url("booking")), clock=lambda: NOW)
-    async for client in _client(host):
+    async for client in _client(host, tokens.user(STAFF)):
         yield client, host
 
 
@@ -63,7 +67,7 @@ async def test_a_retried_decision_with_the_same_key_publishes_one_call_triaged(
             return (await triage.get(f"/calls/{call.data.call_id}")).status_code == 200
 
         await eventually(listed, message="the call never reached the worklist")
-        decision = {"triage_code": "D", "clinician": "mhp.jones"}
+        decision = {"triage_code": "D"}
         headers = {"Idempotency-Key": "decision-7f3a"}
         first = await triage.post(f"/calls/{call.data.call_id}/decision", json=decision, headers=headers)
         again = await triage.post(f"/calls/{call.data.call_id}/decision", json=decision, headers=headers)

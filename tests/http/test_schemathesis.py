@@ -1,8 +1,8 @@
 """Every HTTP route of every service, fuzzed from its own OpenAPI document (issue 20).
 
 Schemathesis generates valid and invalid requests for each operation; each service runs as in production
-(uvicorn, lifespan starting the host on a real broker and database). For every request: no 5xx, and a
-4xx never echoes a string the request sent.
+(uvicorn, lifespan starting the host on a real broker and database), called with a token of a role the
+operation allows (issue 11). For every request: no 5xx, and a 4xx never echoes a string the request sent.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -26,8 +27,11 @@ from services.referrals.bootstrap import build_host as build_referrals
 from services.referrals.settings import ReferralsSettings
 from services.triage.bootstrap import build_host as build_triage
 from services.triage.settings import TriageSettings
+from shared.identity import Role
 from shared.service import ServiceHost
 from tests.support.http import free_port, serving
+from tests.support.identity import Tokens
+from tests.support.routes import business_operations
 
 pytestmark = pytest.mark.integration
 
@@ -51,8 +55,8 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _problems_with(case: Any, base_url: str, constants: str) -> list[str]:
-    response = case.call(base_url=base_url, timeout=30)
+def _problems_with(case: Any, base_url: str, constants: str, headers: dict[str, str]) -> list[str]:
+    response = case.call(base_url=base_url, timeout=30, headers=headers)
     where = f"{case.method} {case.formatted_path}"
     problems = []
     if response.status_code >= 500:
@@ -67,7 +71,22 @@ def _problems_with(case: Any, base_url: str, constants: str) -> list[str]:
     return problems
 
 
-def _fuzz(document: dict[str, Any], base_url: str) -> tuple[int, list[str]]:
+# The role each operation is fuzzed as: one its policy allows, so requests get past the access check.
+PREFERRED_ROLES = (Role.MHP, Role.PCN_MANAGER, Role.TRUST_MANAGER, Role.PRACTICE_STAFF, Role.IG_LEAD)
+
+
+def _callers(app: FastAPI, tokens: Tokens) -> dict[tuple[str, str], dict[str, str]]:
+    callers = {}
+    for operation in business_operations(app):
+        role = next((r for r in PREFERRED_ROLES if r in operation.allowed), None)
+        if role is not None:
+            callers[(operation.method, operation.path)] = tokens.role(role)
+    return callers
+
+
+def _fuzz(
+    document: dict[str, Any], base_url: str, callers: dict[tuple[str, str], dict[str, str]]
+) -> tuple[int, list[str]]:
     """Run every operation's generated cases against the server; returns (requests sent, problems)."""
     schema = schemathesis.openapi.from_dict(document)
     constants = json.dumps(document)
@@ -77,6 +96,7 @@ def _fuzz(document: dict[str, Any], base_url: str) -> tuple[int, list[str]]:
         operation = result.ok()  # type: ignore[union-attr]  # an invalid document raises here
         if operation.path.startswith(OPS_PATHS):
             continue
+        headers = callers[(operation.method.upper(), operation.path)]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(
@@ -88,10 +108,10 @@ def _fuzz(document: dict[str, Any], base_url: str) -> tuple[int, list[str]]:
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def check(case: Any) -> None:
+            def check(case: Any, headers: dict[str, str] = headers) -> None:
                 nonlocal sent
                 sent += 1
-                problems.extend(_problems_with(case, base_url, constants))
+                problems.extend(_problems_with(case, base_url, constants, headers))
 
             try:
                 check()
@@ -102,7 +122,7 @@ def _fuzz(document: dict[str, Any], base_url: str) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("service", list(BUILDERS))
 async def test_no_route_answers_5xx_or_echoes_input_to_generated_requests(
-    service: str, amqp_url: str, make_database_url: Callable[[str], str]
+    service: str, amqp_url: str, make_database_url: Callable[[str], str], tokens: Tokens
 ) -> None:
     build, settings_type = BUILDERS[service]
     port = free_port()
@@ -112,6 +132,6 @@ async def test_no_route_answers_5xx_or_echoes_input_to_generated_requests(
     app = host.http_app()
     async with serving(app, port) as base_url:
         document = json.loads(json.dumps(app.openapi()))
-        sent, problems = await asyncio.to_thread(_fuzz, document, base_url)
+        sent, problems = await asyncio.to_thread(_fuzz, document, base_url, _callers(app, tokens))
     assert sent > 0
     assert not problems, "\n".join(sorted(set(problems)))

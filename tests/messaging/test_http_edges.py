@@ -21,7 +21,9 @@ from shared.contracts.text import CleanText, IdentifierFreeText, Instant
 from shared.db import Database
 from shared.errors import NotYet, RuleViolation
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord
+from shared.identity import IdentitySettings, TokenVerifier
 from shared.service import ServiceHost
+from tests.support.identity import MHP, MHP_2, Tokens
 from tests.support.probe import probe_host
 
 pytestmark = pytest.mark.integration
@@ -80,7 +82,7 @@ def _router(db: Database, gate: asyncio.Event) -> APIRouter:
 
 @pytest.fixture
 async def client(
-    amqp_url: str, make_database_url: Callable[[str], str]
+    amqp_url: str, make_database_url: Callable[[str], str], tokens: Tokens
 ) -> AsyncIterator[tuple[httpx.AsyncClient, ServiceHost, asyncio.Event]]:
     gate = asyncio.Event()
     host = probe_host("probe", amqp_url=amqp_url, database_url=make_database_url("probe"), tables=[Note])
@@ -88,7 +90,8 @@ async def client(
     app = host.http_app()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as http:
+        headers = tokens.user(MHP)
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe", headers=headers) as http:
             yield http, host, gate
 
 
@@ -170,7 +173,7 @@ async def test_a_streamed_answer_is_sent_whole_and_replayed_whole(client: Any) -
 
 
 async def test_a_client_that_disconnects_mid_upload_claims_nothing_and_runs_nothing(client: Any) -> None:
-    _, host, _ = client
+    http, host, _ = client
     ran: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -186,8 +189,11 @@ async def test_a_client_that_disconnects_mid_upload_claims_nothing_and_runs_noth
     async def send(message: Any) -> None:
         raise AssertionError("nothing should be sent to a client that has gone")
 
-    scope = {"type": "http", "method": "POST", "path": "/notes", "headers": [(b"idempotency-key", b"cut-1")]}
-    await IdempotencyMiddleware(app, host.db)(scope, receive, send)
+    bearer = http.headers["authorization"].encode()
+    headers = [(b"idempotency-key", b"cut-1"), (b"authorization", bearer)]
+    scope = {"type": "http", "method": "POST", "path": "/notes", "headers": headers}
+    verifier = TokenVerifier.from_settings(IdentitySettings())
+    await IdempotencyMiddleware(app, host.db, verifier)(scope, receive, send)
     assert ran == []
     assert await _keys(host.db) == 0
 
@@ -273,3 +279,32 @@ async def test_an_unknown_extra_key_is_not_echoed_at_length(client: Any) -> None
     response = await http.post("/notes", json={"text": 5, "y" * 10_000: 1})
     assert response.status_code == 422
     assert len(response.content) < 1_000
+
+
+async def test_another_caller_with_the_same_key_is_another_request(client: Any, tokens: Tokens) -> None:
+    # Keys are chosen by clients: two people (or a guesser) using one key must never share an answer.
+    http, host, _ = client
+    mine = await http.post("/notes", json={"text": "mine"}, headers={"Idempotency-Key": "same-key"})
+    theirs = await http.post(
+        "/notes", json={"text": "mine"}, headers={"Idempotency-Key": "same-key", **tokens.user(MHP_2)}
+    )
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json() != mine.json()
+    assert await _notes(host.db) == 2
+
+
+async def test_an_unauthenticated_write_with_a_key_is_refused_and_claims_nothing(client: Any) -> None:
+    http, host, _ = client
+    for authorization in ("", "Bearer not-a-token"):
+        refused = await http.post(
+            "/notes",
+            json={"text": "hello"},
+            headers={"Idempotency-Key": "anon-1", "Authorization": authorization},
+        )
+        assert refused.status_code == 401
+    assert (await _keys(host.db), await _notes(host.db)) == (0, 0)
+    # The key is still free for the real, authenticated request.
+    real = await http.post("/notes", json={"text": "hello"}, headers={"Idempotency-Key": "anon-1"})
+    assert real.status_code == 201
+    assert "idempotent-replayed" not in real.headers
