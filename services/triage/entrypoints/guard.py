@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, cast
+from typing import Any
 
 from fastapi import Request
 
@@ -21,7 +21,6 @@ from shared.db import Database
 from shared.identity import (
     Forbidden,
     Principal,
-    TokenVerifier,
     current_principal,
     not_found,
 )
@@ -50,16 +49,6 @@ def audit_entry(
         outcome=outcome,
         detail=detail,
     )
-
-
-def worklist_scope(principal: Principal, pcn: str, practice: str | None, request: Request) -> None:
-    """404 unless the PCN (and practice) is the caller's; a practice must be one of that PCN's."""
-    if not principal.can_see(pcn, practice):
-        raise not_found()
-    # can_see does not know which practices a PCN has: the shared directory does.
-    directory = cast(TokenVerifier, request.app.state.verifier).directory
-    if practice is not None and directory.pcn_of(practice) != pcn:
-        raise not_found()
 
 
 class Guard:

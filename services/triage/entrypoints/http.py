@@ -22,7 +22,7 @@ from services.triage.application.context import TriageContext
 from services.triage.application.handlers import record_decision
 from services.triage.domain.call import CallNotFound, ConcurrentDecision, Decided, Decision
 from services.triage.domain.mhts import DecisionInput, InvalidDecision, RiskFormulation
-from services.triage.entrypoints.guard import Guard, audit_entry, worklist_scope
+from services.triage.entrypoints.guard import Guard, audit_entry
 from services.triage.entrypoints.http_models import (
     CallView,
     DecisionRequest,
@@ -35,7 +35,7 @@ from shared.audit import AuditAction
 from shared.contracts.envelope import PcnCode, PracticeOds
 from shared.db import Database
 from shared.http.paging import Page, page_of
-from shared.identity import Principal, not_found
+from shared.identity import Principal, not_found, require_scope
 
 READ, UPDATE, EXECUTE = AuditAction.READ, AuditAction.UPDATE, AuditAction.EXECUTE
 
@@ -115,7 +115,8 @@ def build_router(db: Database, ctx: TriageContext) -> APIRouter:
         Paged (`limit`, and the `Link: rel="next"` header's cursor); another PCN, or a practice not in
         the PCN, answers 404. Each call listed is recorded in the access audit.
         """
-        worklist_scope(principal, pcn, practice, request)
+        # Another PCN, or a practice that is not one of the PCN's (the directory's tree), is not found.
+        require_scope(principal, pcn, practice)
         async with SqlTriageUnitOfWork.reading(db) as uow:
             items = await queries.worklist(
                 uow,
