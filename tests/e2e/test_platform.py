@@ -127,6 +127,10 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
                 client, triage_url, str(entry["call_id"]), code
             )
         assert await _worklist(client, triage_url) == []
+        # Every decision is the signed-in MHP's: the token's user, whatever a client might have claimed.
+        for call_id in list(dispositions)[:5]:
+            trail = (await client.get(f"{triage_url}/calls/{call_id}")).json()
+            assert {d["clinician"] for d in trail["decisions"]} == {MHP}
 
     metrics_db = tmp_path / "metrics.db"
     needs_appointment = {c for c, d in dispositions.items() if Disposition(d) in APPOINTMENT_DISPOSITIONS}

@@ -96,7 +96,7 @@ def _fuzz(
         operation = result.ok()  # type: ignore[union-attr]  # an invalid document raises here
         if operation.path.startswith(OPS_PATHS):
             continue
-        headers = callers[(operation.method.upper(), operation.path)]
+        caller = callers[(operation.method.upper(), operation.path)]
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @settings(
@@ -108,10 +108,11 @@ def _fuzz(
                 suppress_health_check=list(HealthCheck),
             )
             @given(case=operation.as_strategy(generation_mode=mode))
-            def check(case: Any, headers: dict[str, str] = headers) -> None:
+            def check(case: Any) -> None:
                 nonlocal sent
                 sent += 1
-                problems.extend(_problems_with(case, base_url, constants, headers))
+                # `check` runs inside this iteration, so the loop's caller is the right one.
+                problems.extend(_problems_with(case, base_url, constants, caller))  # noqa: B023
 
             try:
                 check()
