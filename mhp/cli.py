@@ -29,6 +29,7 @@ console = Console(stderr=True)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RUN_DIR = PROJECT_ROOT / "var"
+DEMO_ORGANISATIONS = Path(__file__).resolve().parent / "data" / "demo-organisations.yaml"
 
 
 def _mount_service_commands() -> None:
@@ -68,7 +69,13 @@ def up(
 
 
 def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute: float) -> None:
-    platform = Platform(amqp_url=amqp_url, run_dir=run_dir)
+    from mhp.idp.server import EmbeddedProvider
+
+    # The demo's own identity provider, explicitly enabled here and only here; the services trust it
+    # exactly as production services trust CIS2, and the demo's users sign in through it.
+    provider = EmbeddedProvider(run_dir / "idp", port=8009, enabled=True).start()
+    identity = {"OIDC_ISSUER": provider.issuer, "MHP_ORGANISATIONS_FILE": str(DEMO_ORGANISATIONS)}
+    platform = Platform(amqp_url=amqp_url, run_dir=run_dir, extra_env=identity)
     stop_requested = False
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -90,6 +97,10 @@ def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute:
             table.add_row(service.spec.name, service.spec.owner, service.url, service.spec.purpose)
         console.print(table)
         console.print(f"Broker: {_redact(amqp_url)}   Logs and databases: {run_dir}")
+        console.print(
+            f"Identity provider (demo users): {provider.issuer}   "
+            "a token for scripts: mhp token --role mhp --org U00123"
+        )
         triage = next((s for s in running if s.spec.name == "triage"), None)
         if demo and triage is not None:
             console.print(
@@ -101,6 +112,7 @@ def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute:
                 run_demo(
                     amqp_url,
                     triage.url,
+                    issuer=provider.issuer,
                     booking_url=booking.url if booking else None,
                     calls_per_minute=calls_per_minute,
                 )
@@ -114,6 +126,7 @@ def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute:
     finally:
         console.print("Stopping services ...")
         platform.stop()
+        provider.stop()
 
 
 def _redact(url: str) -> str:
@@ -198,6 +211,57 @@ def asyncapi() -> None:
     from shared.contracts.asyncapi import render
 
     sys.stdout.write(render())
+
+
+DEFAULT_IDP_STATE_DIR = DEFAULT_RUN_DIR / "idp"
+
+
+@app.command()
+def token(
+    role: Annotated[
+        str | None, typer.Option(help="Platform role: mhp, clinical_lead, practice_system, pcn_manager...")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="ODS code of the trust, a PCN or a practice.")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="A demo user id (default: the realm's for role + org).")
+    ] = None,
+    issuer: Annotated[str, typer.Option(envvar="OIDC_ISSUER", help="The embedded provider.")] = (
+        "http://127.0.0.1:8009"
+    ),
+    state_dir: Annotated[
+        Path, typer.Option(envvar="MHP_IDP_STATE_DIR", help="The provider's keys (practice systems').")
+    ] = DEFAULT_IDP_STATE_DIR,
+) -> None:
+    """Print a bearer access token from the running embedded (demo) identity provider."""
+    from mhp.idp.command import TokenCommandError, demo_token
+
+    try:
+        minted = demo_token(role=role, org=org, user_id=user, issuer=issuer, state_dir=state_dir)
+    except TokenCommandError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    sys.stdout.write(minted + "\n")
+
+
+@app.command()
+def idp(
+    port: Annotated[int, typer.Option(help="Loopback port; the issuer is http://127.0.0.1:PORT.")] = 8009,
+    state_dir: Annotated[
+        Path, typer.Option(envvar="MHP_IDP_STATE_DIR", help="Where its keys are kept.")
+    ] = DEFAULT_IDP_STATE_DIR,
+    audience: Annotated[str | None, typer.Option(envvar="OIDC_AUDIENCE", help="Tokens' `aud`.")] = None,
+) -> None:
+    """Run the embedded demo identity provider in the foreground (only with MHP_EMBEDDED_IDP=enabled)."""
+    from mhp.idp.app import ProviderNotEnabled
+    from mhp.idp.server import ProviderStartError, serve
+
+    try:
+        serve(state_dir, port=port, audience=audience)
+    except (ProviderNotEnabled, ProviderStartError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
 
 
 _mount_service_commands()

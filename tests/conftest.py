@@ -70,7 +70,7 @@ def identity_provider() -> Iterator[Tokens]:
 
 @pytest.fixture
 def tokens(identity_provider: Tokens) -> Tokens:
-    """Authorization headers for demo users (`tokens.user(MHP)`) and practice systems (`tokens.system(ods)`)."""
+    """Authorization headers: demo users (`tokens.user(MHP)`), practice systems (`tokens.system(ods)`)."""
     return identity_provider
 
 

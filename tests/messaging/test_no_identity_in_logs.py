@@ -17,12 +17,13 @@ from services.triage.settings import TriageSettings
 from shared.logging import configure_logging
 from tests.support.amqp import eventually, get_all, publish_event, publish_raw, queue_depth
 from tests.support.factories import call_received
+from tests.support.identity import MHP, Tokens
 
 pytestmark = pytest.mark.integration
 
 
 async def test_no_nhs_number_date_of_birth_or_reason_is_logged(
-    amqp_url: str, make_database_url: Callable[[str], str]
+    amqp_url: str, make_database_url: Callable[[str], str], tokens: Tokens
 ) -> None:
     stream = io.StringIO()
     with redirect_stderr(stream):
@@ -50,11 +51,14 @@ async def test_no_nhs_number_date_of_birth_or_reason_is_logged(
             await get_all(amqp_url, "triage.on_call_received.dlq", expect=1)
             await eventually(lambda: _drained(amqp_url))
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://triage") as client:
+            headers = tokens.user(MHP)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://triage", headers=headers
+            ) as client:
                 for event in good:
                     response = await client.post(
                         f"/calls/{event.data.call_id}/decision",
-                        json={"triage_code": "B", "clinician": "mhp.1"},
+                        json={"triage_code": "B"},
                     )
                     assert response.status_code == 201
     logged = stream.getvalue()

@@ -18,7 +18,8 @@ from services.booking.application.access import (
 from services.booking.domain.appointment import Appointment
 from services.booking.domain.rota import RotaSession
 from shared.contracts.codes import AppointmentType, BookedBy, Modality, SessionPeriod
-from shared.identity import OrgKind, Principal, Role
+from shared.identity import OrganisationDirectory, OrgKind, Principal, Role
+from tests.support.identity import DEMO_ORGANISATIONS
 
 from ..conftest import HOME, NOW, OTHER, PCN, TODAY
 
@@ -64,15 +65,29 @@ def test_trust_roles_and_the_operator_have_no_booking_route(role: Role) -> None:
     assert not any(POLICY.allows(role, action) for action in Action)
 
 
+# The demo directory's tree: a principal sees a practice only through its own PCN.
+TREE = OrganisationDirectory.load(DEMO_ORGANISATIONS).pcns
+
+
 def principal(role: Role, org: str, kind: OrgKind, pcn: str | None) -> Principal:
-    return Principal(user_id=f"{role}.user", name="", role=role, org_code=org, org_kind=kind, pcn_code=pcn)
+    return Principal(
+        user_id=f"{role}.user",
+        name="",
+        role=role,
+        org_code=org,
+        org_kind=kind,
+        pcn_code=pcn,
+        pcn_practices=TREE,
+    )
 
 
 MHP = principal(M, PCN, OrgKind.PCN, PCN)
 OTHER_PCN_MHP = principal(M, "U00456", OrgKind.PCN, "U00456")
 HOME_SYSTEM = principal(Y, HOME, OrgKind.PRACTICE, PCN)
 OTHER_SYSTEM = principal(Y, OTHER, OrgKind.PRACTICE, PCN)
-TRUST = Principal("trust.manager", "", T, "RMH", OrgKind.TRUST, None, trust_pcns=frozenset({PCN}))
+TRUST = Principal(
+    "trust.manager", "", T, "RMH", OrgKind.TRUST, None, trust_pcns=frozenset({PCN}), pcn_practices=TREE
+)
 
 
 def appointment(slot_practice: str, home_practice: str) -> Appointment:

@@ -12,8 +12,16 @@ DIRECTORY = OrganisationDirectory(
     trust_code="RMH",
     pcns={"U00123": frozenset({"Y01234", "Y01235"}), "U00456": frozenset({"Y04561"})},
 )
-MHP = Principal("mhp.ahmed", "MHP", Role.MHP, "U00123", OrgKind.PCN, "U00123")
-LEAD = Principal("lead.y01234", "Lead", Role.CLINICAL_LEAD, "Y01234", OrgKind.PRACTICE, "U00123")
+MHP = Principal("mhp.ahmed", "MHP", Role.MHP, "U00123", OrgKind.PCN, "U00123", pcn_practices=DIRECTORY.pcns)
+LEAD = Principal(
+    "lead.y01234",
+    "Lead",
+    Role.CLINICAL_LEAD,
+    "Y01234",
+    OrgKind.PRACTICE,
+    "U00123",
+    pcn_practices=DIRECTORY.pcns,
+)
 
 SCOPES = [
     (MHP, None, None, ("U00123", None)),
