@@ -104,16 +104,16 @@ def test_the_provider_refuses_to_start_unless_enabled(
 
 def test_mhp_token_prints_a_token_for_the_role_and_organisation(tokens: Tokens) -> None:
     runner = CliRunner()
-    result = runner.invoke(
-        cli, ["token", "--role", "pcn_manager", "--org", "U00456", "--issuer", tokens.issuer]
-    )
+    issuer = ["--issuer", tokens.issuer]
+    state = ["--state-dir", str(tokens.state_dir)]
+    result = runner.invoke(cli, ["token", "--role", "pcn_manager", "--org", "U00456", *issuer])
     assert result.exit_code == 0, result.output
     claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
     (role,) = claims["nhsid_nrbac_roles"]
     assert (claims["sub"], role["org_code"]) == ("manager.u00456", "U00456")
     system = runner.invoke(
         cli,
-        ["token", "--role", "practice_system", "--org", "Y01235", *issuer, "--state-dir", str(tokens.state_dir)],
+        ["token", "--role", "practice_system", "--org", "Y01235", *issuer, *state],
     )
     assert system.exit_code == 0, system.output
     assert jwt.decode(system.stdout.strip(), options={"verify_signature": False})["sub"] == system_of(
