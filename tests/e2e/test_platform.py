@@ -128,7 +128,7 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
             )
         assert await _worklist(client, triage_url) == []
         # Every decision is the signed-in MHP's: the token's user, whatever a client might have claimed.
-        for call_id in list(dispositions)[:5]:
+        for call_id in dispositions:
             trail = (await client.get(f"{triage_url}/calls/{call_id}")).json()
             assert {d["clinician"] for d in trail["decisions"]} == {MHP}
 
@@ -165,11 +165,10 @@ async def test_200_calls_reach_metrics_exactly_once_through_every_service_across
     assert sorted(received) == sorted(str(c.event_id) for c in calls)  # each call once, none lost
     assert all(count == 1 for count in booking_outcomes().values())  # one booking outcome per call
 
-    # Every decision is the signed-in MHP's: the token's user, whatever a client might have claimed.
-    deciders = {
-        json.loads(data)["clinician"] for event_type, _, data in archived if event_type == "call.triaged"
-    }
-    assert deciders == {MHP}
+    # The archive is coded fields only: the deciding clinician (checked above through triage) is not kept.
+    assert not any(
+        "clinician" in json.loads(data) for event_type, _, data in archived if event_type == "call.triaged"
+    )
 
     async with httpx.AsyncClient(timeout=30, headers=tokens.user(PCN_MANAGER)) as client:
         month = calls[0].occurred_at.strftime("%Y-%m")
