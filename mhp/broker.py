@@ -32,6 +32,10 @@ class VhostAdmin(Protocol):
 
     def delete_vhost(self, vhost: str) -> None: ...
 
+    def allow_impersonation(self) -> None:
+        """Tag this broker's login user `impersonator`: it may then set any AMQP user_id (tests only)."""
+        ...
+
 
 class NoBrokerAvailable(RuntimeError):
     """No way to get a RabbitMQ here; the message says how to get one."""
@@ -156,6 +160,9 @@ class LocalNode:
     def delete_vhost(self, vhost: str) -> None:
         self.ctl("delete_vhost", vhost, check=False)
 
+    def allow_impersonation(self) -> None:
+        self.ctl("set_user_tags", "guest", "administrator", "impersonator")
+
 
 class SystemNode:
     """The machine's own RabbitMQ on 127.0.0.1:5672, driven through the system `rabbitmqctl`."""
@@ -168,6 +175,10 @@ class SystemNode:
 
     def delete_vhost(self, vhost: str) -> None:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+    def allow_impersonation(self) -> None:
+        command = ["rabbitmqctl", "-q", "set_user_tags", "guest", "administrator", "impersonator"]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     @staticmethod
     def manageable() -> bool:
@@ -199,6 +210,9 @@ class ContainerNode:
 
     def delete_vhost(self, vhost: str) -> None:
         self._exec("delete_vhost", vhost)
+
+    def allow_impersonation(self) -> None:
+        self._exec("set_user_tags", "guest", "administrator", "impersonator")
 
     def stop(self) -> None:
         self._container.stop()
@@ -268,3 +282,12 @@ class ManagementApi:
         import httpx
 
         httpx.delete(f"{self._base}/vhosts/{quote(vhost, safe='')}", auth=self._auth, timeout=10)
+
+    def allow_impersonation(self) -> None:
+        import httpx
+
+        user = f"{self._base}/users/{quote(self._user, safe='')}"
+        current = httpx.get(user, auth=self._auth, timeout=10).raise_for_status().json()
+        tags = set(current.get("tags") or []) | {"administrator", "impersonator"}
+        body = {"password_hash": current["password_hash"], "tags": ",".join(sorted(tags))}
+        httpx.put(user, json=body, auth=self._auth, timeout=10).raise_for_status()

@@ -40,6 +40,7 @@ from shared.messaging.middleware import LogContextMiddleware
 from shared.messaging.outbox import OutboxMessage, pending_count, purge_published
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
+from shared.messaging.senders import SenderCheck, service_user
 from shared.messaging.topology import declare_topology
 from shared.migrations import prepare_schema
 from shared.settings import ServiceSettings
@@ -98,7 +99,10 @@ class ServiceHost:
         self.background = list(background)
         self.title = title or f"MHP {name} service"
         self.description = description
-        self.publisher = ConfirmingPublisher(with_connection_name(settings.rabbitmq_url, f"{name}-publisher"))
+        self.publisher = ConfirmingPublisher(
+            with_connection_name(settings.rabbitmq_url, f"{name}-publisher"),
+            user_id=settings.broker_user or service_user(name),
+        )
         self.relay = OutboxRelay(
             db,
             self.publisher,
@@ -118,6 +122,7 @@ class ServiceHost:
         self.processor = MessageProcessor(
             db=db,
             dead_letters=self.publisher,
+            senders=SenderCheck(trust_code=settings.organisation_code),
             delivery_limit=settings.delivery_limit,
             handler_timeout=settings.handler_timeout_seconds,
         )

@@ -21,6 +21,13 @@ class ServiceSettings(BaseSettings):
     rabbitmq_url: str = Field(
         default_factory=lambda: os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
     )
+    broker_user: str | None = Field(
+        default=None,
+        description=(
+            "The broker user this service publishes as (AMQP user_id, which RabbitMQ checks against the "
+            "login): `mhp-<service>` unless set, e.g. `mhp-booking-u00123` for a booking confined to a PCN."
+        ),
+    )
     database_url: str = "sqlite+aiosqlite:///var/service.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -83,6 +83,11 @@ def broker() -> Iterator[tuple[str, VhostAdmin | None]]:
         tempfile.TemporaryDirectory(prefix="mhp-test-broker-") as run_dir,
         acquire_broker(Path(run_dir)) as got,
     ):
+        url, admin = got
+        # Services stamp their own user_id (`mhp-triage`…) and test publishers a practice's: on the
+        # test broker guest may set any, so one login stands in for every sender. Provisioned users
+        # (tests/deploy) are never impersonators, and the broker refuses their forged user_ids.
+        (admin if admin is not None else ManagementApi(url)).allow_impersonation()
         yield got
 
 

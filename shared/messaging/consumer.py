@@ -30,6 +30,7 @@ from shared.errors import NotYet, RuleViolation
 from shared.logging import get_logger
 from shared.messaging import inbox
 from shared.messaging.failures import InFlight, is_transient, origin
+from shared.messaging.senders import SenderCheck
 from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
 
 log = get_logger(__name__)
@@ -105,6 +106,8 @@ class Delivery:
     correlation_id: str | None
     message_type: str | None
     headers: dict[str, Any]
+    user_id: str | None = None
+    """AMQP `user_id`: RabbitMQ refuses a publish whose user_id is not the connection's login."""
 
     @property
     def delivery_count(self) -> int:
@@ -119,12 +122,14 @@ class MessageProcessor:
         *,
         db: Database,
         dead_letters: DeadLetterSink,
+        senders: SenderCheck,
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
         retry_delay: float = 0.5,
         handler_timeout: float = 30.0,
     ) -> None:
         self._db = db
         self._dead_letters = dead_letters
+        self._senders = senders
         self._delivery_limit = delivery_limit
         self._retry_delay = retry_delay
         self._handler_timeout = handler_timeout
@@ -144,6 +149,8 @@ class MessageProcessor:
             # parse_event lets nothing but ContractError out, whatever the bytes (issue 20).
             event = parse_event(delivery.body)
             self._check_consistent(subscription, delivery, event)
+            # Only after the routing check: the broker's topic permission vouches for the routing key.
+            self._senders.check(delivery.user_id, event)
         except ContractError as exc:
             return await self._dead_letter(queue, delivery, exc.reason)
 
@@ -274,6 +281,7 @@ def _subscribe(
             correlation_id=raw.correlation_id,
             message_type=raw.type,
             headers=dict(raw.headers or {}),
+            user_id=raw.user_id,
         )
         try:
             outcome = await processor.process(queue, subscription, delivery)

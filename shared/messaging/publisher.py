@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection, DeliveryMode
@@ -25,8 +26,11 @@ class PublishError(RuntimeError):
 class ConfirmingPublisher:
     """One robust connection and one confirm-mode channel per service process."""
 
-    def __init__(self, url: str, *, confirm_timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, user_id: str | None = None, confirm_timeout: float = 10.0) -> None:
         self._url = url
+        # Stamped on every message; RabbitMQ refuses it unless it is this connection's login user, so
+        # consumers can trust it as the sender. Default: the login user of the URL.
+        self.user_id = user_id if user_id is not None else unquote(urlsplit(url).username or "guest")
         self._confirm_timeout = confirm_timeout
         self._connection: AbstractRobustConnection | None = None
         self._channel: aio_pika.abc.AbstractRobustChannel | None = None
@@ -76,6 +80,7 @@ class ConfirmingPublisher:
             type=message_type,
             headers=headers or {},
             timestamp=timestamp,
+            user_id=self.user_id,
         )
         try:
             target = await self._channel.get_exchange(exchange, ensure=False)

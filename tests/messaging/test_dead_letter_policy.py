@@ -14,6 +14,7 @@ from shared.messaging.consumer import (
     MessageProcessor,
     Subscription,
 )
+from shared.messaging.senders import SenderCheck
 
 
 class Sink:
@@ -32,7 +33,9 @@ async def _ignore(_session: Any, _event: Any) -> None:
 
 async def test_copies_of_an_anonymous_bad_body_share_one_id_and_carry_no_sender_headers() -> None:
     sink = Sink()
-    processor = MessageProcessor(db=Database("sqlite+aiosqlite:///:memory:", []), dead_letters=sink)
+    processor = MessageProcessor(
+        db=Database("sqlite+aiosqlite:///:memory:", []), dead_letters=sink, senders=SenderCheck("RMH")
+    )
     subscription = Subscription("on_call_received", (CallReceived,), _ignore)
     delivery = Delivery(
         body=b"not json",

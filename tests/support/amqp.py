@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -13,10 +14,32 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, Exch
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.routing import EXCHANGE
+from shared.messaging.senders import partner_user, pcn_user, practice_user, service_user
 
 
-async def publish_event(url: str, event: Envelope[Any]) -> None:
-    """Publish one event with plain aio-pika: persistent, confirmed, message_id = event_id."""
+TRUST_CODE = "RMH"
+"""The trust's organisation code in the services' default settings (`<trust>/triage`…)."""
+
+
+def sender_for(event: Envelope[Any]) -> str:
+    """The broker user that may send `event` (its AMQP user_id), read from its producer as consumers do."""
+    org, _, system = event.producer.partition("/")
+    if org == TRUST_CODE:
+        return service_user(system)
+    if system == "booking" and org == event.pcn_code:
+        return service_user("booking")
+    if re.fullmatch(r"U\d{5}", org):
+        return pcn_user(org)
+    if re.fullmatch(r"[A-Z]\d{5}", org):
+        return practice_user(org)
+    return partner_user(org)
+
+
+async def publish_event(url: str, event: Envelope[Any], *, user_id: str | None = None) -> None:
+    """Publish one event with plain aio-pika: persistent, confirmed, message_id = event_id.
+
+    As its sender (`sender_for`) unless `user_id` says otherwise; the test broker lets guest impersonate.
+    """
     await publish_raw(
         url,
         event.model_dump_json().encode(),
@@ -24,6 +47,7 @@ async def publish_event(url: str, event: Envelope[Any]) -> None:
         message_id=str(event.event_id),
         correlation_id=str(event.correlation_id),
         message_type=event.event_type,
+        user_id=user_id or sender_for(event),
     )
 
 
@@ -35,6 +59,7 @@ async def publish_raw(
     message_id: str | None = None,
     correlation_id: str | None = None,
     message_type: str | None = None,
+    user_id: str | None = None,
 ) -> None:
     connection = await aio_pika.connect(url)
     async with connection:
@@ -48,6 +73,7 @@ async def publish_raw(
                 message_id=message_id,
                 correlation_id=correlation_id,
                 type=message_type,
+                user_id=user_id,
             ),
             routing_key=routing_key,
         )
