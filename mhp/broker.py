@@ -79,6 +79,9 @@ def rabbitmq_installed() -> bool:
     return (RABBITMQ_LIB / "rabbitmq-server").exists() or shutil.which("rabbitmq-server") is not None
 
 
+PLUGINS = ("rabbitmq_federation",)
+
+
 @dataclass
 class LocalNode:
     """A private `rabbitmq-server` node: own node name, AMQP and distribution ports, data directory."""
@@ -105,7 +108,8 @@ class LocalNode:
             "RABBITMQ_MNESIA_BASE": str(self.base_dir / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.base_dir / "log"),
             "RABBITMQ_PID_FILE": str(self.base_dir / "node.pid"),
-            # Paths that do not exist: no config file, no plugins, so nothing of the system node leaks in.
+            # Paths that do not exist: no config file, so nothing of the system node leaks in; the
+            # plugins are ours (`start` writes the file).
             "RABBITMQ_CONFIG_FILE": str(self.base_dir / "no-config"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base_dir / "enabled_plugins"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base_dir / "no-advanced.config"),
@@ -124,6 +128,8 @@ class LocalNode:
         if not (RABBITMQ_LIB / "rabbitmq-server").exists():
             raise NoBrokerAvailable(HOW_TO_GET_A_BROKER)
         env = self._env()
+        # Federation carries practice systems' events from their ingress vhosts (mhp.definitions).
+        (self.base_dir / "enabled_plugins").write_text(f"[{','.join(PLUGINS)}].\n")
         log = (self.base_dir / "server.log").open("ab")
         self._process = subprocess.Popen(
             [str(RABBITMQ_LIB / "rabbitmq-server")],

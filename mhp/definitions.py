@@ -7,45 +7,67 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import importlib
 import importlib.util
 import json
 import os
 import re
-import secrets
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from mhp.demo import DEMO_PCN
+from mhp import broker_objects as objects
+from mhp.broker_passwords import (
+    HASHING_ALGORITHM,
+    hash_password,
+    password_env_var,
+    passwords_from_dir,
+    passwords_from_env,
+)
+from mhp.demo import DEMO_PCN, DEMO_PRACTICES
 from mhp.platform import SERVICES
 from shared.contracts.envelope import Envelope
+from shared.contracts.registry import REGISTRY
 from shared.contracts.routing import DEAD_LETTER_EXCHANGE, EXCHANGE
-from shared.contracts.v1 import (
-    AppointmentAttended,
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentDna,
-    CallReceived,
+from shared.messaging.senders import (
+    ADMIN_USER,
+    PRACTICE_SYSTEMS,
+    PUBLISHED_BY,
+    pcn_user,
+    practice_user,
+    service_user,
 )
 from shared.messaging.topology import QueueSpec
 
-DEFAULT_VHOST = "mhp"
-ADMIN_USER = "mhp-admin"
-HASHING_ALGORITHM = "rabbit_password_hashing_sha256"
-PCN_CODE = re.compile(r"^[A-Z][A-Z0-9]{5}$")
-NOTHING = "^$"
+__all__ = [
+    "ADMIN_USER",
+    "hash_password",
+    "password_env_var",
+    "passwords_from_dir",
+    "passwords_from_env",
+    "pcn_user",
+    "practice_user",
+    "service_user",
+]
 
-PRACTICE_EVENTS: tuple[type[Envelope[Any]], ...] = (
-    CallReceived,
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentAttended,
-    AppointmentDna,
-)
+DEFAULT_VHOST = "mhp"
+PCN_CODE = re.compile(r"^[A-Z][A-Z0-9]{5}$")
+PRACTICE_ODS = re.compile(r"^[A-Z]\d{5}$")
+NOTHING = "^$"
+DEAD_LETTER_TTL_DAYS = 30
+DEAD_LETTER_MAX_LENGTH = 10_000
+
+
+def published_by(publisher: str) -> tuple[type[Envelope[Any]], ...]:
+    """Every contract (type and major) that `publisher` (a service, or practice systems) may publish."""
+    return tuple(
+        model for (event_type, _), model in sorted(REGISTRY.items()) if publisher in PUBLISHED_BY[event_type]
+    )
+
+
+PRACTICE_EVENTS = published_by(PRACTICE_SYSTEMS)
 """What practice systems publish (the event catalogue); anything else (`call.triaged`…) is refused."""
 
 
@@ -57,31 +79,27 @@ class ServiceTopology:
     queues: tuple[QueueSpec, ...]
 
 
-def service_user(service: str) -> str:
-    return f"mhp-{service}"
-
-
-def pcn_user(pcn_code: str) -> str:
-    return f"pcn-{pcn_code.lower()}"
-
-
-def password_env_var(user: str) -> str:
-    """`mhp-triage` → `RABBITMQ_PASSWORD_MHP_TRIAGE`: where `--passwords-from-env` reads a user's password."""
-    return "RABBITMQ_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", user.upper())
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt + sha256(salt + password)), 4-byte salt."""
-    salt = salt if salt is not None else secrets.token_bytes(4)
-    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+def routing_key_pattern(
+    events: Sequence[type[Envelope[Any]]], *, pcn_code: str | None = None, practice_ods: str | None = None
+) -> str:
+    """Routing keys `<event_type>.v<major>.<pcn>.<practice>` of these events, maybe one PCN or practice."""
+    if pcn_code is not None and not PCN_CODE.fullmatch(pcn_code):
+        raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
+    if practice_ods is not None and not PRACTICE_ODS.fullmatch(practice_ods):
+        raise ValueError(f"practice {practice_ods!r} is not an ODS code like Y01234")
+    if not events:
+        return NOTHING
+    heads = "|".join(f"{_literal(e.EVENT_TYPE)}\\.v{e.MAJOR}" for e in events)
+    pcn = pcn_code or r"U\d{5}"
+    practice = practice_ods or r"[A-Z]\d{5}"
+    return rf"^({heads})\.{pcn}\.{practice}$"
 
 
 def pcn_routing_key_pattern(pcn_code: str, events: Sequence[type[Envelope[Any]]] = PRACTICE_EVENTS) -> str:
     """Routing keys a PCN's systems may publish: `<event_type>.v<major>.<pcn>.<practice>`, own PCN only."""
     if not PCN_CODE.fullmatch(pcn_code):
         raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
-    heads = "|".join(f"{_literal(e.EVENT_TYPE)}\\.v{e.MAJOR}" for e in events)
-    return rf"^({heads})\.{pcn_code}\.[A-Z]\d{{5}}$"
+    return routing_key_pattern(events, pcn_code=pcn_code)
 
 
 def _literal(name: str) -> str:
@@ -125,105 +143,116 @@ def build_definitions(
     services: Sequence[ServiceTopology],
     pcn_codes: Iterable[str],
     *,
+    practices: Mapping[str, Sequence[str]] | None = None,
+    confined_booking: Iterable[str] = (),
     vhost: str = DEFAULT_VHOST,
     passwords: Mapping[str, str] | None = None,
+    dead_letter_ttl_days: int = DEAD_LETTER_TTL_DAYS,
+    dead_letter_max_length: int = DEAD_LETTER_MAX_LENGTH,
 ) -> dict[str, Any]:
-    """The definitions document for one vhost. Users without a given password get none (cannot log in)."""
+    """The definitions document for the trust's vhost and one ingress vhost per PCN.
+
+    Users without a given password get none (cannot log in).
+    `practices` (PCN code -> its practices' ODS codes) gives each practice its own user; `confined_booking`
+    PCN codes each get a `mhp-booking-<pcn>` user for a booking deployment confined to that PCN's keys.
+    """
     passwords = passwords or {}
-    pcns = sorted(set(pcn_codes))
+    pcns = sorted(set(pcn_codes) | set(practices or {}))
     users: list[dict[str, Any]] = []
     permissions: list[dict[str, Any]] = []
     topic_permissions: list[dict[str, Any]] = []
 
-    def add_user(name: str, tags: list[str], configure: str, write: str, read: str) -> None:
-        user: dict[str, Any] = {"name": name, "tags": tags, "limits": {}}
+    def add_user(
+        name: str, configure: str, write: str, read: str, topic_write: str | None, *, on: str = vhost
+    ) -> None:
+        user: dict[str, Any] = {"name": name, "tags": [], "limits": {}}
         if name in passwords:
             user["password_hash"] = hash_password(passwords[name])
             user["hashing_algorithm"] = HASHING_ALGORITHM
         users.append(user)
-        permissions.append(
-            {"user": name, "vhost": vhost, "configure": configure, "write": write, "read": read}
-        )
+        permissions.append({"user": name, "vhost": on, "configure": configure, "write": write, "read": read})
+        if topic_write is not None:
+            # Checked on every publish to the topic exchange (write) and every binding to it (read): a user
+            # with none would be unconfined, so every user but the admin gets one.
+            topic_permissions.append(
+                {"user": name, "vhost": on, "exchange": EXCHANGE, "write": topic_write, "read": NOTHING}
+            )
 
-    add_user(ADMIN_USER, ["administrator"], ".*", ".*", ".*")
+    add_user(ADMIN_USER, ".*", ".*", ".*", None)
+    users[-1]["tags"] = ["administrator"]
     for topology in services:
         # No configure permission: with provisioned topology the service runs with
         # `<SERVICE>_DECLARE_TOPOLOGY=false`, so it cannot create, change or delete any broker object.
-        add_user(service_user(topology.service), [], NOTHING, _exchanges(), _own_queues(topology.service))
-    for pcn in pcns:
-        # Practice systems publish to the events exchange only; the topic permission pins the PCN segment.
-        add_user(pcn_user(pcn), [], NOTHING, rf"^{_literal(EXCHANGE)}$", NOTHING)
-        topic_permissions.append(
-            {
-                "user": pcn_user(pcn),
-                "vhost": vhost,
-                "exchange": EXCHANGE,
-                "write": pcn_routing_key_pattern(pcn),
-                "read": NOTHING,
-            }
-        )
+        events = published_by(topology.service)
+        own_queues = _own_queues(topology.service)
+        topic = routing_key_pattern(events)
+        add_user(service_user(topology.service), NOTHING, _exchanges(), own_queues, topic)
+        if topology.service == "booking":
+            for pcn in sorted(set(confined_booking)):
+                topic = routing_key_pattern(events, pcn_code=pcn)
+                add_user(service_user("booking", pcn), NOTHING, _exchanges(), own_queues, topic)
 
+    # Practice systems never enter the trust's vhost: each publishes into an ingress vhost of its own, whose
+    # exchange the trust's `mhp.events` federates from (so they cannot even see the trust's queues).
+    vhosts = [{"name": vhost}]
+    parameters: list[dict[str, Any]] = []
     exchanges = [
-        _exchange(EXCHANGE, "topic", vhost),
-        _exchange(DEAD_LETTER_EXCHANGE, "direct", vhost),
+        objects.exchange(EXCHANGE, "topic", vhost),
+        objects.exchange(DEAD_LETTER_EXCHANGE, "direct", vhost),
     ]
+
+    def add_publisher(user: str, topic: str) -> None:
+        ingress = ingress_vhost(user, vhost)
+        vhosts.append({"name": ingress})
+        exchanges.append(objects.exchange(EXCHANGE, "topic", ingress))
+        parameters.append(objects.federation_upstream(user, ingress, vhost))
+        permissions.append(
+            {"user": ADMIN_USER, "vhost": ingress, "configure": ".*", "write": ".*", "read": ".*"}
+        )
+        add_user(user, NOTHING, rf"^{_literal(EXCHANGE)}$", NOTHING, topic, on=ingress)
+
+    for pcn in pcns:
+        # A PCN-wide system: any practice of its PCN, the practice events only.
+        add_publisher(pcn_user(pcn), pcn_routing_key_pattern(pcn))
+        for ods in sorted(set((practices or {}).get(pcn, ()))):
+            # One practice's systems: its own practice segment only, so it cannot publish as a neighbour.
+            add_publisher(
+                practice_user(ods), routing_key_pattern(PRACTICE_EVENTS, pcn_code=pcn, practice_ods=ods)
+            )
+
     queues: list[dict[str, Any]] = []
     bindings: list[dict[str, Any]] = []
     for topology in services:
         for spec in topology.queues:
-            queues.append(_queue(spec.name, spec.arguments(), vhost))
-            queues.append(_queue(spec.dead_letter_queue, {"x-queue-type": "quorum"}, vhost))
-            bindings.append(_binding(DEAD_LETTER_EXCHANGE, spec.dead_letter_queue, spec.name, vhost))
-            bindings.extend(_binding(EXCHANGE, spec.name, key, vhost) for key in spec.binding_keys)
+            queues.append(objects.queue(spec.name, spec.arguments(), vhost))
+            queues.append(objects.queue(spec.dead_letter_queue, {"x-queue-type": "quorum"}, vhost))
+            bindings.append(objects.binding(DEAD_LETTER_EXCHANGE, spec.dead_letter_queue, spec.name, vhost))
+            bindings.extend(objects.binding(EXCHANGE, spec.name, key, vhost) for key in spec.binding_keys)
 
     return {
         "users": users,
-        "vhosts": [{"name": vhost}],
+        "vhosts": vhosts,
         "permissions": permissions,
         "topic_permissions": topic_permissions,
-        "parameters": [],
+        "parameters": parameters,
         "global_parameters": [],
-        "policies": [],
+        "policies": [
+            objects.dead_letter_retention_policy(vhost, dead_letter_ttl_days, dead_letter_max_length),
+            *([objects.federate_ingress_policy(vhost)] if pcns else []),
+        ],
         "exchanges": exchanges,
         "queues": queues,
         "bindings": bindings,
     }
 
 
-def _exchange(name: str, kind: str, vhost: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "vhost": vhost,
-        "type": kind,
-        "durable": True,
-        "auto_delete": False,
-        "internal": False,
-        "arguments": {},
-    }
+def ingress_vhost(user: str, vhost: str = DEFAULT_VHOST) -> str:
+    """The vhost a practice's (or a PCN-wide) system publishes into, its own alone: `mhp-practice-y01234`.
 
-
-def _queue(name: str, arguments: dict[str, Any], vhost: str) -> dict[str, Any]:
-    return {"name": name, "vhost": vhost, "durable": True, "auto_delete": False, "arguments": arguments}
-
-
-def _binding(source: str, queue: str, key: str, vhost: str) -> dict[str, Any]:
-    return {
-        "source": source,
-        "vhost": vhost,
-        "destination": queue,
-        "destination_type": "queue",
-        "routing_key": key,
-        "arguments": {},
-    }
-
-
-def passwords_from_env(users: Iterable[str], env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every user's password from `RABBITMQ_PASSWORD_<USER>`; a missing one is an error (fail closed)."""
-    env = os.environ if env is None else env
-    missing = [password_env_var(u) for u in users if not env.get(password_env_var(u))]
-    if missing:
-        raise SystemExit(f"missing passwords in the environment: {', '.join(missing)}")
-    return {u: env[password_env_var(u)] for u in users}
+    RabbitMQ answers a passive queue.declare without any permission check, so only a vhost of its own
+    keeps a practice from seeing another organisation's queues and their depths.
+    """
+    return f"{vhost}-{user}"
 
 
 def render(definitions: Mapping[str, Any]) -> str:
@@ -237,24 +266,71 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--pcn", action="append", dest="pcns", help="PCN code given a publishing user (repeatable)"
     )
     parser.add_argument(
+        "--practice",
+        action="append",
+        dest="practices",
+        metavar="PCN:ODS",
+        help="a practice of a PCN given its own publishing user (repeatable); default: the demo's",
+    )
+    parser.add_argument(
+        "--confine-booking", action="append", default=[], metavar="PCN", help="a booking user for one PCN"
+    )
+    parser.add_argument("--dead-letter-ttl-days", type=int, default=DEAD_LETTER_TTL_DAYS)
+    parser.add_argument("--dead-letter-max-length", type=int, default=DEAD_LETTER_MAX_LENGTH)
+    secrets_from = parser.add_mutually_exclusive_group()
+    secrets_from.add_argument(
         "--passwords-from-env",
         action="store_true",
         help="hash every user's password from RABBITMQ_PASSWORD_<USER> (output then holds secrets)",
+    )
+    secrets_from.add_argument(
+        "--passwords-from-dir",
+        metavar="DIR",
+        help="hash every user's password from DIR/rabbitmq_password_<user> (compose or Kubernetes secrets)",
     )
     parser.add_argument("--output", help="write here (mode 0644) instead of stdout")
     args = parser.parse_args(argv)
 
     services = discover_services()
-    pcns = args.pcns or [DEMO_PCN]
-    users = [ADMIN_USER, *(service_user(s.service) for s in services), *(pcn_user(p) for p in pcns)]
-    passwords = passwords_from_env(users) if args.passwords_from_env else None
-    text = render(build_definitions(services, pcns, vhost=args.vhost, passwords=passwords))
+    practices = _practices(args.practices) if args.practices else {DEMO_PCN: list(DEMO_PRACTICES)}
+    pcns = args.pcns or sorted(practices) or [DEMO_PCN]
+    users = [
+        ADMIN_USER,
+        *(service_user(s.service) for s in services),
+        *(service_user("booking", p) for p in args.confine_booking),
+        *(pcn_user(p) for p in sorted(set(pcns) | set(practices))),
+        *(practice_user(o) for p in sorted(practices) for o in practices[p]),
+    ]
+    passwords = None
+    if args.passwords_from_env:
+        passwords = passwords_from_env(users)
+    elif args.passwords_from_dir:
+        passwords = passwords_from_dir(users, Path(args.passwords_from_dir))
+    definitions = build_definitions(
+        services,
+        pcns,
+        practices=practices,
+        confined_booking=args.confine_booking,
+        vhost=args.vhost,
+        passwords=passwords,
+        dead_letter_ttl_days=args.dead_letter_ttl_days,
+        dead_letter_max_length=args.dead_letter_max_length,
+    )
+    text = render(definitions)
     if args.output:
         # RabbitMQ reads the file as its own user: readable, but only salted hashes are in it.
         with open(os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as out:
             out.write(text)
     else:
         sys.stdout.write(text)
+
+
+def _practices(pairs: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for pair in pairs:
+        pcn, _, ods = pair.partition(":")
+        found.setdefault(pcn, []).append(ods)
+    return found
 
 
 if __name__ == "__main__":

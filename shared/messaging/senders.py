@@ -50,7 +50,7 @@ PUBLISHED_BY: Mapping[str, frozenset[str]] = {
     "referral.completed": frozenset({"referrals", RECEIVING_SERVICES}),
     "signpost.recorded": frozenset({"referrals"}),
 }
-"""The event catalogue's publishers (BRIEF.md): a service by name, or practice systems / receiving services."""
+"""The event catalogue's publishers (BRIEF.md): a service by name, practice systems or receiving services."""
 
 _PUBLISHER_OF_KIND = {
     SenderKind.PRACTICE: PRACTICE_SYSTEMS,

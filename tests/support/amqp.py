@@ -16,7 +16,6 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.routing import EXCHANGE
 from shared.messaging.senders import partner_user, pcn_user, practice_user, service_user
 
-
 TRUST_CODE = "RMH"
 """The trust's organisation code in the services' default settings (`<trust>/triage`…)."""
 

@@ -38,7 +38,7 @@ def call_received(
             reason=reason,
             caller_urgency=CallerUrgency.ROUTINE,
         ),
-        producer=f"{practice_ods}/reception",
+        producer=envelope.pop("producer", f"{practice_ods}/reception"),
         pcn_code=pcn_code,
         practice_ods=practice_ods,
         correlation_id=envelope.pop("correlation_id", uuid.uuid4()),
