@@ -104,6 +104,7 @@ async def test_undecodable_message_is_dead_lettered_with_its_reason(
     [dead] = await get_all(amqp_url, "triage.on_call_received.dlq", expect=1)
     assert dead.body == body
     assert reason_part in dead.headers[REASON_HEADER]
+    assert "exploded" not in dead.headers[REASON_HEADER]  # never the sender's value (issue 12)
     assert dead.headers["x-mhp-queue"] == "triage.on_call_received"
 
 
