@@ -174,6 +174,7 @@ async def measure_live(url: str, count: int, database_url: str) -> None:
     from services.metrics.bootstrap import build_host
     from services.metrics.cli import archive_size
     from shared.contracts.routing import EXCHANGE
+    from shared.messaging.senders import user_for
     from shared.messaging.topology import declare_topology
     from tests.metrics import journeys as gen
 
@@ -201,6 +202,8 @@ async def measure_live(url: str, count: int, database_url: str) -> None:
                             e.model_dump_json().encode(),
                             message_id=str(e.event_id),
                             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            # Each event as its own sender would send it (the node allows impersonation).
+                            user_id=user_for(e, settings.organisation_code),
                         ),
                         routing_key=e.routing_key,
                     )
@@ -231,6 +234,7 @@ def run_live(count: int, tmp: Path) -> None:
         vhost = f"bench-{uuid.uuid4().hex[:8]}"
         if node is not None:
             node.add_vhost(vhost)
+            node.allow_impersonation()
             url = with_vhost(url, vhost)
         try:
             asyncio.run(measure_live(url, count, f"sqlite+aiosqlite:///{tmp / 'metrics-live.db'}"))

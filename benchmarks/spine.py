@@ -31,11 +31,15 @@ from shared.messaging.consumer import Subscription
 from shared.messaging.outbox import add_event
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
+from shared.messaging.senders import practice_user
 from shared.messaging.topology import QueueSpec, declare_topology
 from shared.migrations import prepare_schema
 from shared.service import MESSAGING_TABLES, ServiceHost
 from shared.settings import ServiceSettings
-from tests.support.factories import call_received
+from tests.support.factories import PRACTICE, call_received
+
+SENDER = practice_user(PRACTICE)
+"""Every benchmark call is this practice's, published as its broker user."""
 
 
 async def _sink_queue(url: str, name: str) -> None:
@@ -66,7 +70,10 @@ async def bench_raw(url: str, bodies: list[tuple[str, bytes]]) -> float:
             async with in_flight:
                 await exchange.publish(
                     aio_pika.Message(
-                        body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, message_id=str(uuid.uuid4())
+                        body,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=str(uuid.uuid4()),
+                        user_id=SENDER,
                     ),
                     routing_key=key,
                 )
@@ -90,7 +97,7 @@ async def _staged_db(path: Path, events: list[CallReceived]) -> Database:
 async def bench_relay(url: str, events: list[CallReceived], workdir: Path) -> float:
     await _sink_queue(url, "bench.relay")
     db = await _staged_db(workdir / "relay.db", events)
-    publisher = ConfirmingPublisher(url)
+    publisher = ConfirmingPublisher(url, user_id=SENDER)
     relay = OutboxRelay(db, publisher, batch_size=100, poll_interval=0.05)
     started = time.perf_counter()
     task = asyncio.create_task(relay.run())
@@ -123,7 +130,7 @@ async def bench_hop(url: str, events: list[CallReceived], workdir: Path) -> floa
     )
     await host.start()
     producer_db = await _staged_db(workdir / "producer.db", events)
-    publisher = ConfirmingPublisher(url)
+    publisher = ConfirmingPublisher(url, user_id=SENDER)
     relay = OutboxRelay(producer_db, publisher, batch_size=100, poll_interval=0.05)
     started = time.perf_counter()
     task = asyncio.create_task(relay.run())
@@ -163,6 +170,8 @@ def main() -> None:
         vhost = f"bench-{uuid.uuid4().hex[:8]}"
         if node is not None:
             node.add_vhost(vhost)
+            # The calls are the practice's: the benchmark publishes them as its user (impersonation).
+            node.allow_impersonation()
             url = with_vhost(url, vhost)
         try:
             asyncio.run(measure(url, args.messages))

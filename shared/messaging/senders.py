@@ -125,6 +125,24 @@ def sender_of(user_id: str) -> Sender | None:
     return Sender(user_id, SenderKind.PARTNER, org=match["partner"].upper())
 
 
+def user_for(event: Envelope[Any], trust_code: str) -> str:
+    """The broker user whose messages `event` could pass the check as: read from its producer.
+
+    For tools that replay or generate events under impersonation (tests, benchmarks); services and
+    practice systems publish as their own login and never need it.
+    """
+    org, _, system = event.producer.partition("/")
+    if org == trust_code:
+        return service_user(system)
+    if system == "booking" and org == event.pcn_code:
+        return service_user("booking")
+    if re.fullmatch(r"U\d{5}", org):
+        return pcn_user(org)
+    if re.fullmatch(r"[A-Z]\d{5}", org):
+        return practice_user(org)
+    return partner_user(org)
+
+
 @dataclass(frozen=True)
 class SenderCheck:
     """What a consumer proves of every message before applying it: the broker-validated sender sent it."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -14,7 +13,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, Exch
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.routing import EXCHANGE
-from shared.messaging.senders import partner_user, pcn_user, practice_user, service_user
+from shared.messaging.senders import user_for
 
 TRUST_CODE = "RMH"
 """The trust's organisation code in the services' default settings (`<trust>/triage`…)."""
@@ -22,16 +21,7 @@ TRUST_CODE = "RMH"
 
 def sender_for(event: Envelope[Any]) -> str:
     """The broker user that may send `event` (its AMQP user_id), read from its producer as consumers do."""
-    org, _, system = event.producer.partition("/")
-    if org == TRUST_CODE:
-        return service_user(system)
-    if system == "booking" and org == event.pcn_code:
-        return service_user("booking")
-    if re.fullmatch(r"U\d{5}", org):
-        return pcn_user(org)
-    if re.fullmatch(r"[A-Z]\d{5}", org):
-        return practice_user(org)
-    return partner_user(org)
+    return user_for(event, TRUST_CODE)
 
 
 async def publish_event(url: str, event: Envelope[Any], *, user_id: str | None = None) -> None:
