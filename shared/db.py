@@ -1,6 +1,8 @@
 """Database plumbing every service shares: engine, UTC-preserving column type and the unit of work.
 
 Each service owns its own database: a SQLite file by default, a PostgreSQL URL in production.
+A PostgreSQL URL may carry libpq's TLS parameters (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`…): they
+are handed to asyncpg, which applies them as libpq does (see `asyncpg_connect_args`).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import DateTime, Table, TypeDecorator, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,6 +57,49 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+POSTGRES_TLS_PARAMETERS = (
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcrl",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+)
+"""libpq's connection parameters for TLS that asyncpg understands in a DSN (not as keyword arguments)."""
+
+
+def asyncpg_connect_args(url: str | URL) -> tuple[URL, dict[str, Any]]:
+    """The engine URL and asyncpg connect arguments for a PostgreSQL URL.
+
+    `postgresql://` (and `postgres://`) mean the asyncpg driver. SQLAlchemy would pass every query
+    parameter to `asyncpg.connect()` as a keyword, which has no `sslmode` or `sslrootcert`: so the TLS
+    parameters are taken out of the URL and given to asyncpg as a host-less DSN
+    (`dsn="postgresql://?sslmode=verify-full&sslrootcert=…"`), whose parser applies them exactly as libpq
+    does (prefer/allow fall back to plain, verify-ca checks the chain, verify-full the host name too).
+    Host, user, password and database still come from the URL. Other URLs are returned unchanged.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername != "postgresql+asyncpg":
+        return parsed, {}
+    query = dict(parsed.query)
+    tls: dict[str, str] = {}
+    for name in POSTGRES_TLS_PARAMETERS:
+        if name in query:
+            value = query.pop(name)
+            tls[name] = value if isinstance(value, str) else value[-1]
+    if not tls:
+        return parsed, {}
+    mode = tls.get("sslmode")
+    if mode is not None and mode not in SSL_MODES:
+        raise ValueError(f"sslmode={mode!r} in the database URL: expected one of {', '.join(SSL_MODES)}")
+    return parsed.set(query=query), {"dsn": "postgresql://?" + urlencode(tls)}
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     """An async engine; on SQLite, WAL and IMMEDIATE transactions so writers queue rather than fail."""
     if url.startswith("sqlite"):
@@ -82,7 +128,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
+    engine_url, connect_args = asyncpg_connect_args(url)
+    return create_async_engine(
+        engine_url,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 class Database:

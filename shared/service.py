@@ -293,5 +293,6 @@ class ServiceHost:
             log_config=None,
             access_log=False,
             lifespan="on",
+            **self.settings.uvicorn_tls(),  # HTTPS when <SERVICE>_HTTP_TLS_CERTFILE/KEYFILE are set
         )
         uvicorn.Server(config).run()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shared.identity.roles import DEFAULT_ROLE_MAP
+from shared.settings import with_file_secrets
 
 # Asymmetric algorithms only: an HMAC algorithm would let anyone holding the public key sign tokens.
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
@@ -15,6 +16,18 @@ ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS
 
 class IdentitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Also from files in MHP_SECRETS_DIR (default /run/secrets): `mhp_session_secret`, `oidc_issuer`…
+        return with_file_secrets(settings_cls, init_settings, env_settings, dotenv_settings)
 
     oidc_issuer: str | None = Field(
         default=None, description="The OIDC issuer whose tokens the services accept (CIS2 or the trust's)"
