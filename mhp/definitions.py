@@ -11,7 +11,6 @@ import importlib
 import importlib.util
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,15 +25,23 @@ from mhp.broker_passwords import (
     passwords_from_dir,
     passwords_from_env,
 )
+from mhp.broker_permissions import (
+    NOTHING,
+    PRACTICE_EVENTS,
+    literal,
+    own_queues,
+    pcn_routing_key_pattern,
+    published_by,
+    routing_key_pattern,
+    service_exchanges,
+)
 from mhp.demo import DEMO_PCN, DEMO_PRACTICES
 from mhp.platform import SERVICES
-from shared.contracts.envelope import Envelope
-from shared.contracts.registry import REGISTRY
 from shared.contracts.routing import DEAD_LETTER_EXCHANGE, EXCHANGE
 from shared.messaging.senders import (
     ADMIN_USER,
-    PRACTICE_SYSTEMS,
-    PUBLISHED_BY,
+    RECEIVING_SERVICES,
+    partner_user,
     pcn_user,
     practice_user,
     service_user,
@@ -47,28 +54,15 @@ __all__ = [
     "password_env_var",
     "passwords_from_dir",
     "passwords_from_env",
+    "pcn_routing_key_pattern",
     "pcn_user",
     "practice_user",
     "service_user",
 ]
 
 DEFAULT_VHOST = "mhp"
-PCN_CODE = re.compile(r"^[A-Z][A-Z0-9]{5}$")
-PRACTICE_ODS = re.compile(r"^[A-Z]\d{5}$")
-NOTHING = "^$"
 DEAD_LETTER_TTL_DAYS = 30
 DEAD_LETTER_MAX_LENGTH = 10_000
-
-
-def published_by(publisher: str) -> tuple[type[Envelope[Any]], ...]:
-    """Every contract (type and major) that `publisher` (a service, or practice systems) may publish."""
-    return tuple(
-        model for (event_type, _), model in sorted(REGISTRY.items()) if publisher in PUBLISHED_BY[event_type]
-    )
-
-
-PRACTICE_EVENTS = published_by(PRACTICE_SYSTEMS)
-"""What practice systems publish (the event catalogue); anything else (`call.triaged`…) is refused."""
 
 
 @dataclass(frozen=True)
@@ -77,43 +71,6 @@ class ServiceTopology:
 
     service: str
     queues: tuple[QueueSpec, ...]
-
-
-def routing_key_pattern(
-    events: Sequence[type[Envelope[Any]]], *, pcn_code: str | None = None, practice_ods: str | None = None
-) -> str:
-    """Routing keys `<event_type>.v<major>.<pcn>.<practice>` of these events, maybe one PCN or practice."""
-    if pcn_code is not None and not PCN_CODE.fullmatch(pcn_code):
-        raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
-    if practice_ods is not None and not PRACTICE_ODS.fullmatch(practice_ods):
-        raise ValueError(f"practice {practice_ods!r} is not an ODS code like Y01234")
-    if not events:
-        return NOTHING
-    heads = "|".join(f"{_literal(e.EVENT_TYPE)}\\.v{e.MAJOR}" for e in events)
-    pcn = pcn_code or r"U\d{5}"
-    practice = practice_ods or r"[A-Z]\d{5}"
-    return rf"^({heads})\.{pcn}\.{practice}$"
-
-
-def pcn_routing_key_pattern(pcn_code: str, events: Sequence[type[Envelope[Any]]] = PRACTICE_EVENTS) -> str:
-    """Routing keys a PCN's systems may publish: `<event_type>.v<major>.<pcn>.<practice>`, own PCN only."""
-    if not PCN_CODE.fullmatch(pcn_code):
-        raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
-    return routing_key_pattern(events, pcn_code=pcn_code)
-
-
-def _literal(name: str) -> str:
-    # Resource names here are [a-z.-]; only the dot is special in a RabbitMQ (PCRE) permission regex.
-    return name.replace(".", r"\.")
-
-
-def _own_queues(service: str) -> str:
-    return rf"^{_literal(service)}\..+$"
-
-
-def _exchanges() -> str:
-    # Publishing events, and dead-lettering a poison message with its reason, write to these two.
-    return rf"^({_literal(EXCHANGE)}|{_literal(DEAD_LETTER_EXCHANGE)})$"
 
 
 def discover_services(delivery_limit: int | None = None) -> list[ServiceTopology]:
@@ -145,6 +102,7 @@ def build_definitions(
     *,
     practices: Mapping[str, Sequence[str]] | None = None,
     confined_booking: Iterable[str] = (),
+    partners: Iterable[str] = (),
     vhost: str = DEFAULT_VHOST,
     passwords: Mapping[str, str] | None = None,
     dead_letter_ttl_days: int = DEAD_LETTER_TTL_DAYS,
@@ -154,7 +112,8 @@ def build_definitions(
 
     Users without a given password get none (cannot log in).
     `practices` (PCN code -> its practices' ODS codes) gives each practice its own user; `confined_booking`
-    PCN codes each get a `mhp-booking-<pcn>` user for a booking deployment confined to that PCN's keys.
+    PCN codes each get a `mhp-booking-<pcn>` user for a booking deployment confined to that PCN's keys;
+    `partners` (receiving services' organisation codes) each get a user that answers referrals.
     """
     passwords = passwords or {}
     pcns = sorted(set(pcn_codes) | set(practices or {}))
@@ -184,13 +143,13 @@ def build_definitions(
         # No configure permission: with provisioned topology the service runs with
         # `<SERVICE>_DECLARE_TOPOLOGY=false`, so it cannot create, change or delete any broker object.
         events = published_by(topology.service)
-        own_queues = _own_queues(topology.service)
+        queues_of_service = own_queues(topology.service)
         topic = routing_key_pattern(events)
-        add_user(service_user(topology.service), NOTHING, _exchanges(), own_queues, topic)
+        add_user(service_user(topology.service), NOTHING, service_exchanges(), queues_of_service, topic)
         if topology.service == "booking":
             for pcn in sorted(set(confined_booking)):
                 topic = routing_key_pattern(events, pcn_code=pcn)
-                add_user(service_user("booking", pcn), NOTHING, _exchanges(), own_queues, topic)
+                add_user(service_user("booking", pcn), NOTHING, service_exchanges(), queues_of_service, topic)
 
     # Practice systems never enter the trust's vhost: each publishes into an ingress vhost of its own, whose
     # exchange the trust's `mhp.events` federates from (so they cannot even see the trust's queues).
@@ -209,7 +168,7 @@ def build_definitions(
         permissions.append(
             {"user": ADMIN_USER, "vhost": ingress, "configure": ".*", "write": ".*", "read": ".*"}
         )
-        add_user(user, NOTHING, rf"^{_literal(EXCHANGE)}$", NOTHING, topic, on=ingress)
+        add_user(user, NOTHING, rf"^{literal(EXCHANGE)}$", NOTHING, topic, on=ingress)
 
     for pcn in pcns:
         # A PCN-wide system: any practice of its PCN, the practice events only.
@@ -219,6 +178,9 @@ def build_definitions(
             add_publisher(
                 practice_user(ods), routing_key_pattern(PRACTICE_EVENTS, pcn_code=pcn, practice_ods=ods)
             )
+    for org in sorted(set(partners)):
+        # A receiving service (crisis team, talking therapies) answers referrals, for any PCN's patients.
+        add_publisher(partner_user(org), routing_key_pattern(published_by(RECEIVING_SERVICES)))
 
     queues: list[dict[str, Any]] = []
     bindings: list[dict[str, Any]] = []
@@ -275,6 +237,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--confine-booking", action="append", default=[], metavar="PCN", help="a booking user for one PCN"
     )
+    parser.add_argument(
+        "--partner",
+        action="append",
+        default=[],
+        metavar="ORG",
+        help="a receiving service's user (repeatable)",
+    )
     parser.add_argument("--dead-letter-ttl-days", type=int, default=DEAD_LETTER_TTL_DAYS)
     parser.add_argument("--dead-letter-max-length", type=int, default=DEAD_LETTER_MAX_LENGTH)
     secrets_from = parser.add_mutually_exclusive_group()
@@ -300,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         *(service_user("booking", p) for p in args.confine_booking),
         *(pcn_user(p) for p in sorted(set(pcns) | set(practices))),
         *(practice_user(o) for p in sorted(practices) for o in practices[p]),
+        *(partner_user(o) for o in args.partner),
     ]
     passwords = None
     if args.passwords_from_env:
@@ -311,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         pcns,
         practices=practices,
         confined_booking=args.confine_booking,
+        partners=args.partner,
         vhost=args.vhost,
         passwords=passwords,
         dead_letter_ttl_days=args.dead_letter_ttl_days,

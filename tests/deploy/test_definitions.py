@@ -113,14 +113,26 @@ def test_passwords_from_dir_reads_one_file_per_user_and_fails_closed(tmp_path: P
 def test_every_user_but_the_admin_is_confined_by_a_topic_permission() -> None:
     """RabbitMQ leaves a user with no topic permission unconfined: every publishing user must have one."""
     definitions = build_definitions(
-        discover_services(), [DEMO_PCN], practices={DEMO_PCN: ["Y01234"]}, confined_booking=[DEMO_PCN]
+        discover_services(),
+        [DEMO_PCN],
+        practices={DEMO_PCN: ["Y01234"]},
+        confined_booking=[DEMO_PCN],
+        partners=["RXY"],
     )
     confined = {
         (t["user"], t["vhost"]) for t in definitions["topic_permissions"] if t["exchange"] == EXCHANGE
     }
     granted = {(p["user"], p["vhost"]) for p in definitions["permissions"] if p["user"] != ADMIN_USER}
     assert granted == confined
-    assert {user for user, _ in granted} >= {"mhp-metrics", "mhp-booking-u00123", "practice-y01234"}
+    assert {user for user, _ in granted} >= {
+        "mhp-metrics",
+        "mhp-booking-u00123",
+        "practice-y01234",
+        "partner-rxy",
+    }
+    partner = next(t for t in definitions["topic_permissions"] if t["user"] == "partner-rxy")
+    assert re.fullmatch(partner["write"], "referral.accepted.v1.U00999.Y09999")
+    assert not re.fullmatch(partner["write"], "referral.made.v1.U00999.Y09999")
     assert all(t["read"] == "^$" for t in definitions["topic_permissions"])  # nobody binds with any key
 
 
