@@ -122,7 +122,7 @@ class ServiceHost:
         self.processor = MessageProcessor(
             db=db,
             dead_letters=self.publisher,
-            senders=SenderCheck(trust_code=settings.organisation_code),
+            senders=SenderCheck(trust_code=settings.trust_code),
             delivery_limit=settings.delivery_limit,
             handler_timeout=settings.handler_timeout_seconds,
         )

@@ -112,6 +112,15 @@ class ServiceSettings(BaseSettings):
         description="CA bundle for client certificates: when set, clients must present one it issued",
     )
     organisation_code: str = "RMH"
+    trust_code: str = Field(
+        default_factory=lambda: os.environ.get("MHP_TRUST_CODE", "RMH"),
+        pattern=r"^[A-Z0-9]{3,5}$",
+        description=(
+            "The trust's organisation code, shared by every service (`MHP_TRUST_CODE`): consumers accept the "
+            "trust's services' events only with producer `<trust>/<service>` (triage and referrals produce "
+            "under their organisation_code, which must be this)."
+        ),
+    )
     log_level: str = "INFO"
     log_json: bool | None = None
     prefetch: int = Field(default=32, ge=1, le=1000)
