@@ -38,7 +38,7 @@ def federate_ingress_policy(vhost: str) -> dict[str, Any]:
 
 def dead_letter_retention_policy(vhost: str, ttl_days: int, max_length: int) -> dict[str, Any]:
     """Dead letters hold whole bodies (a call's NHS number, date of birth, reason): keep them for a bounded
-    time and number, long enough to investigate and replay (`mhp dead-letters`), never indefinitely."""
+    time and number, long enough to investigate (`mhp dead-letters`), never indefinitely."""
     if ttl_days < 1 or max_length < 1:
         raise ValueError("dead-letter retention needs at least one day and one message")
     return {

@@ -29,6 +29,7 @@ from shared.db import Database
 from shared.http.audit_routes import build_audit_router
 from shared.http.errors import BodySizeLimit, install_error_handlers
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord, purge_idempotency_keys
+from shared.identity.directory import OrganisationDirectory
 from shared.identity.http import protected_router
 from shared.identity.settings import IdentitySettings
 from shared.identity.signin import SignIn
@@ -132,6 +133,7 @@ class ServiceHost:
         self.started = False
 
     async def start(self) -> None:
+        self._check_trust_code()
         # With services/<name>/migrations: an Alembic upgrade to head (locked against a concurrent start).
         await prepare_schema(self.db, self.migrations)
         if self.settings.declare_topology:
@@ -148,6 +150,17 @@ class ServiceHost:
             self._spawn(task_name, task)
         self.started = True
         log.info("service_started", queues=self.queues)
+
+    def _check_trust_code(self) -> None:
+        """Consumers judge the trust's services' producers by `trust_code`: it must be the directory's."""
+        directory_file = (self.identity or IdentitySettings()).mhp_organisations_file
+        if directory_file is None:
+            return
+        trust = OrganisationDirectory.load(directory_file).trust_code
+        if trust != self.settings.trust_code:
+            raise RuntimeError(
+                f"MHP_TRUST_CODE is {self.settings.trust_code}; the organisation directory's trust is {trust}"
+            )
 
     def _spawn(self, task_name: str, factory: BackgroundTask) -> asyncio.Task[None]:
         async def supervised() -> None:

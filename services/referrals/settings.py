@@ -4,6 +4,7 @@ The working calendar (`REFERRALS_WORKING_WEEKDAYS`, `REFERRALS_CLOSED_DAYS`, `RE
 `REFERRALS_WORKING_TIMEZONE`) is the shared one of `ServiceSettings`.
 """
 
+import os
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -20,7 +21,8 @@ class ReferralsSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/referrals.db"
     http_port: int = 8003
-    organisation_code: str = "RMH"
+    # The trust's: its events' producer is `<trust>/<service>`, which every consumer checks (MHP_TRUST_CODE).
+    organisation_code: str = Field(default_factory=lambda: os.environ.get("MHP_TRUST_CODE", "RMH"))
 
     directory_path: Path = Field(
         default=EXAMPLE_PATH, description="The trust's referral directory file (YAML or JSON)."

@@ -4,6 +4,7 @@ The working calendar (`TRIAGE_WORKING_WEEKDAYS`, `TRIAGE_WORKING_TIMEZONE`, `TRI
 `TRIAGE_CLOSED_DAYS`) is the shared one of `ServiceSettings`; triage adds its opening hours.
 """
 
+import os
 from datetime import time
 
 from pydantic import Field, model_validator
@@ -20,7 +21,8 @@ class TriageSettings(ServiceSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/triage.db"
     http_port: int = 8001
-    organisation_code: str = "RMH"
+    # The trust's: its events' producer is `<trust>/<service>`, which every consumer checks (MHP_TRUST_CODE).
+    organisation_code: str = Field(default_factory=lambda: os.environ.get("MHP_TRUST_CODE", "RMH"))
 
     # Working hours in which callback targets run (Mon-Fri 08:00-18:30 Europe/London by default).
     working_hours_opens: time = time(8, 0)

@@ -172,3 +172,23 @@ def test_refusal_reasons_hold_no_submitted_value() -> None:
     reason = _refusal("practice-y01235", event)
     assert "zz-secret" not in reason
     assert event.data.patient.nhs_number not in reason
+
+
+async def test_a_service_whose_trust_code_is_not_the_directorys_refuses_to_start() -> None:
+    """Else every consumer would dead-letter the trust's own services' events as from the wrong producer."""
+    from shared.db import Database
+    from shared.identity.settings import IdentitySettings
+    from shared.service import ServiceHost
+    from shared.settings import ServiceSettings
+    from tests.support.identity import DEMO_ORGANISATIONS
+
+    host = ServiceHost(
+        name="probe",
+        settings=ServiceSettings(trust_code="RXX", database_url="sqlite+aiosqlite:///:memory:"),
+        db=Database("sqlite+aiosqlite:///:memory:", []),
+        identity=IdentitySettings(mhp_organisations_file=DEMO_ORGANISATIONS),
+    )
+    with pytest.raises(
+        RuntimeError, match="MHP_TRUST_CODE is RXX; the organisation directory's trust is RMH"
+    ):
+        await host.start()
