@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import runpy
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -18,8 +16,11 @@ from rich.table import Table
 
 from mhp.broker import NoBrokerAvailable, acquire_broker
 from mhp.db import app as db_app
-from mhp.demo import DEMO_PCN, DEMO_PRACTICES, publish_calls, run_demo
-from mhp.platform import SERVICES, Platform, available_services
+from mhp.demo import publish_calls
+from mhp.platform import SERVICES, available_services
+from mhp.provisioning import LOGINS_FILE, BrokerLogins, ProvisioningError
+from mhp.simulation import DEFAULT_AMQP_URL, PublishAs, SimulationError, plan_simulation
+from mhp.up import provision_for_up, run_platform
 from shared.logging import configure_logging
 
 app = typer.Typer(
@@ -29,7 +30,6 @@ console = Console(stderr=True)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RUN_DIR = PROJECT_ROOT / "var"
-DEMO_ORGANISATIONS = Path(__file__).resolve().parent / "data" / "demo-organisations.yaml"
 
 
 def _mount_service_commands() -> None:
@@ -57,85 +57,21 @@ def up(
     demo: Annotated[bool, typer.Option(help="Feed the platform from a synthetic PCN.")] = True,
     calls_per_minute: Annotated[float, typer.Option(help="Demo call rate.")] = 12.0,
 ) -> None:
-    """Start every service plus the demo feed on a broker (RABBITMQ_URL, a container, or a local RabbitMQ)."""
+    """Start every service plus the demo feed on a broker (RABBITMQ_URL, a container, or a local RabbitMQ).
+
+    On a broker it runs (a private node, or the system one through rabbitmqctl) it first imports the
+    definitions: each service then logs in as its own user and each demo practice as its own, so the
+    broker proves every sender. Their random passwords are kept in `<run-dir>/broker-logins.json` (0600).
+    """
     configure_logging("mhp", level="WARNING")
     try:
         # A private node only starts when nothing listens on 5672, so it can take the standard port.
-        with acquire_broker(run_dir, node_name="mhp-up@localhost", port=5672) as (amqp_url, _node):
-            _run_platform(amqp_url, run_dir, demo=demo, calls_per_minute=calls_per_minute)
-    except NoBrokerAvailable as exc:
+        with acquire_broker(run_dir, node_name="mhp-up@localhost", port=5672) as (amqp_url, node):
+            logins = provision_for_up(amqp_url, node, run_dir, console)
+            run_platform(amqp_url, run_dir, logins, console, demo=demo, calls_per_minute=calls_per_minute)
+    except (NoBrokerAvailable, ProvisioningError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-
-
-def _run_platform(amqp_url: str, run_dir: Path, *, demo: bool, calls_per_minute: float) -> None:
-    from mhp.idp.server import EmbeddedProvider
-
-    # The demo's own identity provider, explicitly enabled here and only here; the services trust it
-    # exactly as production services trust CIS2, and the demo's users sign in through it.
-    provider = EmbeddedProvider(run_dir / "idp", port=8009, enabled=True).start()
-    identity = {"OIDC_ISSUER": provider.issuer, "MHP_ORGANISATIONS_FILE": str(DEMO_ORGANISATIONS)}
-    platform = Platform(amqp_url=amqp_url, run_dir=run_dir, extra_env=identity)
-    stop_requested = False
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        running = platform.start()
-        console.print(f"Starting {', '.join(s.spec.name for s in running)} on {_redact(amqp_url)} ...")
-        platform.wait_ready()
-        table = Table(title="MHP pathway platform is up", caption="OpenAPI docs at <HTTP API>/docs")
-        table.add_column("service", no_wrap=True)
-        table.add_column("owner", no_wrap=True)
-        table.add_column("HTTP API", no_wrap=True)
-        table.add_column("what it does")
-        for service in running:
-            table.add_row(service.spec.name, service.spec.owner, service.url, service.spec.purpose)
-        console.print(table)
-        console.print(f"Broker: {_redact(amqp_url)}   Logs and databases: {run_dir}")
-        console.print(
-            f"Identity provider (demo users): {provider.issuer}   "
-            "a token for scripts: mhp token --role mhp --org U00123"
-        )
-        triage = next((s for s in running if s.spec.name == "triage"), None)
-        if demo and triage is not None:
-            console.print(
-                f"Demo PCN {DEMO_PCN} ({len(DEMO_PRACTICES)} practices) calls in; its MHP works the worklist"
-            )
-            booking = next((s for s in running if s.spec.name == "booking"), None)
-            console.print("Press Ctrl-C to stop.")
-            asyncio.run(
-                run_demo(
-                    amqp_url,
-                    triage.url,
-                    issuer=provider.issuer,
-                    booking_url=booking.url if booking else None,
-                    calls_per_minute=calls_per_minute,
-                )
-            )
-        else:
-            console.print("Press Ctrl-C to stop.")
-            while not stop_requested:
-                signal.pause()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        console.print("Stopping services ...")
-        platform.stop()
-        provider.stop()
-
-
-def _redact(url: str) -> str:
-    """Never print a broker password."""
-    if "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 @app.command()
@@ -153,31 +89,78 @@ def service(name: Annotated[str, typer.Argument(help="triage, booking, referrals
 def simulate(
     calls: Annotated[int, typer.Option(help="How many calls to publish.")] = 100,
     rate: Annotated[float, typer.Option(help="Calls per second; 0 = as fast as the broker confirms.")] = 5.0,
-    pcn: Annotated[str, typer.Option(help="PCN code.")] = DEMO_PCN,
-    practices: Annotated[str, typer.Option(help="Comma-separated practice ODS codes.")] = ",".join(
-        DEMO_PRACTICES
-    ),
+    pcn: Annotated[
+        str | None, typer.Option(help="PCN code (default: the PCN user's, else the demo's).")
+    ] = None,
+    practices: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated practice ODS codes (default: the practice user's, else the demo's)."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for repeatable traffic.")] = None,
-    amqp_url: Annotated[str, typer.Option(envvar="RABBITMQ_URL", help="Broker URL.")] = (
-        "amqp://guest:guest@127.0.0.1:5672/"
-    ),
+    amqp_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RABBITMQ_URL",
+            help="Broker URL of a pcn-… or practice-… user (its ingress vhost), who then publishes. "
+            "Default: the users `mhp up` provisioned in --run-dir, else guest on 127.0.0.1.",
+        ),
+    ] = None,
+    publish_as: Annotated[
+        PublishAs | None,
+        typer.Option("--as", help="practice: each practice's own user; pcn: the PCN's user (a hub system)."),
+    ] = None,
+    run_dir: Annotated[Path, typer.Option(help="Where `mhp up` keeps its broker logins.")] = DEFAULT_RUN_DIR,
 ) -> None:
-    """Publish synthetic `call.received` events the way practice systems do."""
+    """Publish synthetic `call.received` events the way practice systems do, each as its broker user."""
     configure_logging("mhp-simulate", level="WARNING")
+    try:
+        plan = plan_simulation(
+            amqp_url=amqp_url,
+            publish_as=publish_as,
+            pcn=pcn,
+            practices=practices.split(",") if practices else None,
+            provisioned=_provisioned_logins(run_dir),
+        )
+    except SimulationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if plan.impersonating:
+        console.print(
+            "[yellow]Not a practice system's login: stamping their user_ids, which only an `impersonator` "
+            "login may do (senders are not proven).[/yellow]"
+        )
     sent = asyncio.run(
         publish_calls(
-            amqp_url, count=calls, rate=rate, pcn_code=pcn, practices=practices.split(","), seed=seed
+            plan.logins,
+            count=calls,
+            rate=rate,
+            pcn_code=plan.pcn_code,
+            producer_org=plan.producer_org,
+            system=plan.system,
+            seed=seed,
         )
     )
-    console.print(f"published {sent} calls for PCN {pcn}")
+    console.print(f"published {sent} calls for PCN {plan.pcn_code} as {', '.join(plan.senders)}")
+
+
+def _provisioned_logins(run_dir: Path) -> BrokerLogins | None:
+    path = run_dir / LOGINS_FILE
+    return BrokerLogins.load(path) if path.is_file() else None
 
 
 @app.command("dead-letters")
 def dead_letters(
-    amqp_url: Annotated[str, typer.Option(envvar="RABBITMQ_URL", help="Broker URL.")] = (
-        "amqp://guest:guest@127.0.0.1:5672/"
-    ),
+    amqp_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RABBITMQ_URL",
+            help="Broker URL (default: the operator's login `mhp up` provisioned, else guest locally).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bad input.")] = False,
+    run_dir: Annotated[Path, typer.Option(help="Where `mhp up` keeps its broker logins.")] = DEFAULT_RUN_DIR,
 ) -> None:
     """Every dead-lettered message, once per bad input (copies from several consumers grouped); a peek."""
     import json
@@ -185,6 +168,9 @@ def dead_letters(
     from mhp.dead_letters import peek
     from mhp.definitions import discover_services
 
+    if amqp_url is None:
+        provisioned = _provisioned_logins(run_dir)
+        amqp_url = provisioned.admin_url if provisioned else DEFAULT_AMQP_URL
     queues = [spec.dead_letter_queue for service in discover_services() for spec in service.queues]
     letters = asyncio.run(peek(amqp_url, queues))
     if as_json:

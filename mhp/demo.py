@@ -1,8 +1,9 @@
 """A synthetic PCN feeding the platform: its practices publish calls, its MHP answers the triage worklist.
 
-Practice systems publish with plain aio-pika (persistent, confirmed, message_id = event_id), as a real
-practice system would; the MHP works through the triage HTTP API. Patients are synthetic: NHS numbers in
-the 999 range that pass the Modulus 11 check, and invented reasons.
+Practice systems publish through `mhp.practice_feed`, each as its own broker user (persistent,
+confirmed, message_id = event_id), as a real practice system would; the MHP works through the triage
+HTTP API. Patients are synthetic: NHS numbers in the 999 range that pass the Modulus 11 check, and
+invented reasons.
 """
 
 from __future__ import annotations
@@ -10,40 +11,18 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
-import aio_pika
 import httpx
-from aio_pika.abc import AbstractRobustChannel, ExchangeType
 
 from mhp.acting import SignedInAs
 from mhp.idp.client import IdentityProviderError
-from shared.contracts.codes import (
-    AttendanceStatus,
-    BookedBy,
-    CallerUrgency,
-    CancelledBy,
-    Channel,
-    Destination,
-    NextStep,
-    TriageCode,
-)
-from shared.contracts.envelope import Envelope, PatientIdentity
-from shared.contracts.routing import EXCHANGE, binding_key
-from shared.contracts.v1 import (
-    AppointmentAttended,
-    AppointmentAttendedData,
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCancelledData,
-    AppointmentDna,
-    AppointmentDnaData,
-    CallReceived,
-    CallReceivedData,
-)
+from mhp.practice_feed import PracticeFeed, PracticeLogin, practice_outcome, report_outcomes
+from shared.contracts.codes import CallerUrgency, Channel, TriageCode
+from shared.contracts.envelope import PatientIdentity
+from shared.contracts.v1 import CallReceived, CallReceivedData
 from shared.db import utcnow
 from shared.logging import get_logger
 
@@ -96,8 +75,15 @@ def synthetic_nhs_number(rng: random.Random) -> str:
 
 
 def synthetic_call(
-    rng: random.Random, *, pcn_code: str = DEMO_PCN, practices: Sequence[str] = DEMO_PRACTICES
+    rng: random.Random,
+    *,
+    pcn_code: str = DEMO_PCN,
+    practices: Sequence[str] = DEMO_PRACTICES,
+    producer_org: str | None = None,
+    system: str = "reception",
 ) -> CallReceived:
+    """A call from one of `practices`; its producer is `<practice>/<system>` unless `producer_org` (a PCN's
+    hub system publishes as `<PCN>/<system>` for any of its practices)."""
     practice = rng.choice(list(practices))
     today = utcnow().date()
     # Mostly working-age adults, with some under 18 and over 65 to exercise the scope rules.
@@ -114,62 +100,33 @@ def synthetic_call(
             reason=rng.choice(REASONS),
             caller_urgency=rng.choice(list(CallerUrgency)),
         ),
-        producer=f"{practice}/reception",
+        producer=f"{producer_org or practice}/{system}",
         pcn_code=pcn_code,
         practice_ods=practice,
         correlation_id=uuid.uuid4(),
     )
 
 
-class PracticePublisher:
-    """A practice system's AMQP client: persistent, confirmed, mandatory, message_id = event_id."""
-
-    def __init__(self, amqp_url: str) -> None:
-        self._url = amqp_url
-        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
-        self._channel: AbstractRobustChannel | None = None
-
-    async def __aenter__(self) -> PracticePublisher:
-        self._connection = await aio_pika.connect_robust(self._url)
-        self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
-        await self._channel.declare_exchange(EXCHANGE, ExchangeType.TOPIC, durable=True)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-
-    async def publish(self, event: Envelope[Any]) -> None:
-        assert self._channel is not None
-        exchange = await self._channel.get_exchange(EXCHANGE, ensure=False)
-        await exchange.publish(
-            aio_pika.Message(
-                event.model_dump_json().encode(),
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=str(event.event_id),
-                correlation_id=str(event.correlation_id),
-                type=event.event_type,
-            ),
-            routing_key=event.routing_key,
-            mandatory=True,
-        )
-
-
 async def publish_calls(
-    amqp_url: str,
+    logins: Mapping[str, PracticeLogin],
     *,
     count: int,
     rate: float,
     pcn_code: str = DEMO_PCN,
-    practices: Sequence[str] = DEMO_PRACTICES,
+    producer_org: str | None = None,
+    system: str = "reception",
     seed: int | None = None,
 ) -> int:
-    """Publish `count` synthetic calls at about `rate` per second (0 = as fast as confirms allow)."""
+    """Publish `count` synthetic calls from the practices of `logins` at about `rate` per second (0 = as
+    fast as confirms allow), each through its practice's login."""
     rng = random.Random(seed)
-    async with PracticePublisher(amqp_url) as publisher:
+    practices = list(logins)
+    async with PracticeFeed(logins) as feed:
         for _ in range(count):
-            await publisher.publish(synthetic_call(rng, pcn_code=pcn_code, practices=practices))
+            call = synthetic_call(
+                rng, pcn_code=pcn_code, practices=practices, producer_org=producer_org, system=system
+            )
+            await feed.publish(call)
             if rate > 0:
                 await asyncio.sleep(1 / rate)
     return count
@@ -254,7 +211,8 @@ class DemoMhp:
 
 
 async def run_demo(
-    amqp_url: str,
+    logins: Mapping[str, PracticeLogin],
+    watch_url: str,
     triage_url: str,
     *,
     issuer: str,
@@ -264,6 +222,8 @@ async def run_demo(
 ) -> None:
     """Feed the platform until cancelled: a rota, calls from the practices, decisions from the MHP.
 
+    Each practice publishes its calls and outcomes through its own login (`logins`, by ODS code);
+    `watch_url` may read the trust's `appointment.booked` events (the operator's login when provisioned).
     The PCN manager and the MHP sign in through `issuer` (the embedded provider) like any user.
     """
     rng = random.Random(seed)
@@ -271,91 +231,38 @@ async def run_demo(
         await load_demo_rota(booking_url, issuer)
     mhp = DemoMhp(triage_url, rng=random.Random(rng.random()))
 
-    async def practices() -> None:
-        async with PracticePublisher(amqp_url) as publisher:
+    async with PracticeFeed(logins) as feed:
+
+        async def practices() -> None:
             while True:
-                await publisher.publish(synthetic_call(rng))
+                await feed.publish(synthetic_call(rng, practices=feed.practices))
                 await asyncio.sleep(rng.expovariate(calls_per_minute / 60))
 
-    async def clinician() -> None:
-        async with httpx.AsyncClient(timeout=10, auth=SignedInAs(issuer, DEMO_MHP)) as client:
-            while True:
-                try:
-                    await mhp.work_once(client)
-                except (httpx.HTTPError, IdentityProviderError) as exc:
-                    log.warning("demo_triage_unreachable", error=type(exc).__name__)
-                await asyncio.sleep(3)
+        async def clinician() -> None:
+            async with httpx.AsyncClient(timeout=10, auth=SignedInAs(issuer, DEMO_MHP)) as client:
+                while True:
+                    try:
+                        await mhp.work_once(client)
+                    except (httpx.HTTPError, IdentityProviderError) as exc:
+                        log.warning("demo_triage_unreachable", error=type(exc).__name__)
+                    await asyncio.sleep(3)
 
-    await asyncio.gather(practices(), clinician(), report_outcomes(amqp_url, rng))
-
-
-def practice_outcome(booked: AppointmentBooked, rng: random.Random) -> Envelope[Any]:
-    """What the practice's clinical system reports for an MHP appointment: mostly attended, some DNAs."""
-    data = booked.data
-    producer = f"{booked.practice_ods}/clinical-system"
-    roll = rng.random()
-    if roll < 0.12:
-        return booked.caused(
-            AppointmentDna,
-            AppointmentDnaData(
-                appointment_id=data.appointment_id,
-                attendance=AttendanceStatus.DID_NOT_ATTEND,
-                appointment_starts_at=data.starts_at,
-            ),
-            producer=producer,
+        await asyncio.gather(
+            practices(), clinician(), report_outcomes(watch_url, feed, rng, pcn_code=DEMO_PCN)
         )
-    if roll < 0.20:
-        return booked.caused(
-            AppointmentCancelled,
-            AppointmentCancelledData(appointment_id=data.appointment_id, cancelled_by=CancelledBy.PATIENT),
-            producer=producer,
-        )
-    next_step = rng.choices(list(NextStep), weights=[35, 10, 20, 35])[0]
-    return booked.caused(
-        AppointmentAttended,
-        AppointmentAttendedData(
-            appointment_id=data.appointment_id,
-            attendance=AttendanceStatus.ATTENDED,
-            next_step=next_step,
-            referral_destination=rng.choice(ONWARD) if next_step is NextStep.REFERRAL else None,
-            appointment_starts_at=data.starts_at,
-        ),
-        producer=producer,
-    )
 
 
-ONWARD = (
-    Destination.TALKING_THERAPIES,
-    Destination.COMMUNITY_MENTAL_HEALTH_TEAM,
-    Destination.SOCIAL_PRESCRIBING,
-)
-
-
-async def report_outcomes(amqp_url: str, rng: random.Random, *, pcn_code: str = DEMO_PCN) -> None:
-    """The practices' clinical systems report attendance for MHP appointments, once each is over.
-
-    An outcome cannot be recorded before its appointment starts (the contract and booking refuse it), so
-    the demo reports each one a moment after the appointment ends: attendance fills in as the day goes.
-    """
-    pending: set[asyncio.Task[None]] = set()
-
-    async def when_over(publisher: PracticePublisher, booked: AppointmentBooked) -> None:
-        ends = booked.data.starts_at + timedelta(minutes=booked.data.minutes)
-        await asyncio.sleep(max(0.0, (ends - utcnow()).total_seconds()) + rng.uniform(1, 5))
-        await publisher.publish(practice_outcome(booked, rng))  # built now: recorded after the start
-
-    connection = await aio_pika.connect_robust(amqp_url)
-    async with connection, PracticePublisher(amqp_url) as publisher:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(EXCHANGE, ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue("demo.practice_outcomes", exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key=binding_key("appointment.booked", pcn_code=pcn_code))
-        async with queue.iterator() as messages:
-            async for message in messages:
-                async with message.process():
-                    booked = AppointmentBooked.model_validate_json(message.body)
-                if booked.data.booked_by is not BookedBy.MHP_SERVICE:
-                    continue
-                task = asyncio.create_task(when_over(publisher, booked))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
+__all__ = [
+    "DEMO_MHP",
+    "DEMO_PCN",
+    "DEMO_PCN_MANAGER",
+    "DEMO_PRACTICES",
+    "DemoMhp",
+    "demo_rota",
+    "load_demo_rota",
+    "practice_outcome",
+    "publish_calls",
+    "run_demo",
+    "synthetic_call",
+    "synthetic_nhs_number",
+]

@@ -1,7 +1,9 @@
 """Running the whole platform on one machine: every service as its own process, on one broker.
 
 `mhp up` uses this; so does the end-to-end test. Each service gets its own database file under the run
-directory, its own HTTP port and the shared broker URL, exactly as a container would through its env.
+directory, its own HTTP port and its broker URL, exactly as a container would through its env: on a
+provisioned broker (`mhp.provisioning`) its own user's (`<SERVICE>_RABBITMQ_URL`, as `mhp-<service>`) with
+`<SERVICE>_DECLARE_TOPOLOGY=false`; otherwise the one shared `RABBITMQ_URL`.
 """
 
 from __future__ import annotations
@@ -64,13 +66,23 @@ class Platform:
     ports: dict[str, int] = field(default_factory=dict)
     """HTTP port per service name; a service not listed uses its standard port."""
     extra_env: dict[str, str] = field(default_factory=dict)
+    service_urls: dict[str, str] = field(default_factory=dict)
+    """Each service's own broker login on a provisioned broker (its topology already declared there)."""
     running: list[RunningService] = field(default_factory=list)
+
+    def broker_env(self, spec: ServiceSpec) -> dict[str, str]:
+        own = self.service_urls.get(spec.name)
+        if own is None:
+            return {"RABBITMQ_URL": self.amqp_url}
+        # Its own user has no configure permission: the provisioned definitions declared its queues.
+        return {f"{spec.env_prefix}RABBITMQ_URL": own, f"{spec.env_prefix}DECLARE_TOPOLOGY": "false"}
 
     def service_env(self, spec: ServiceSpec, port: int) -> dict[str, str]:
         prefix = spec.env_prefix
+        inherited = {k: v for k, v in os.environ.items() if not (self.service_urls and k == "RABBITMQ_URL")}
         return {
-            **os.environ,
-            "RABBITMQ_URL": self.amqp_url,
+            **inherited,
+            **self.broker_env(spec),
             f"{prefix}DATABASE_URL": f"sqlite+aiosqlite:///{self.run_dir / f'{spec.name}.db'}",
             f"{prefix}HTTP_HOST": "127.0.0.1",
             f"{prefix}HTTP_PORT": str(port),

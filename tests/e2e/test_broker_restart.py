@@ -44,6 +44,8 @@ CAPTURE = "test.capture_call_triaged"
 def own_node(tmp_path: Path) -> Iterator[LocalNode]:
     node = LocalNode(tmp_path / "rabbitmq")
     node.start()
+    # As on the session's test broker: guest stands in for every sender (triage's and the practices').
+    node.allow_impersonation()
     yield node
     node.stop()
 
