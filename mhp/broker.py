@@ -90,6 +90,8 @@ class LocalNode:
     name: str = field(default_factory=lambda: f"mhp-{uuid.uuid4().hex[:6]}@localhost")
     port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
+    config_file: Path | None = None
+    """A rabbitmq.conf to start with (tests of the deploy configuration); else none at all."""
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -110,7 +112,7 @@ class LocalNode:
             "RABBITMQ_PID_FILE": str(self.base_dir / "node.pid"),
             # Paths that do not exist: no config file, so nothing of the system node leaks in; the
             # plugins are ours (`start` writes the file).
-            "RABBITMQ_CONFIG_FILE": str(self.base_dir / "no-config"),
+            "RABBITMQ_CONFIG_FILE": str(self.config_file or self.base_dir / "no-config"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base_dir / "enabled_plugins"),
             "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base_dir / "no-advanced.config"),
         }

@@ -289,18 +289,6 @@ async def _ignore(_message: AbstractIncomingMessage) -> None:
     return None
 
 
-class _ConfiguredNode(LocalNode):
-    """A private node started with deploy/rabbitmq/rabbitmq.conf instead of no configuration at all."""
-
-    config_file: Path | None = None
-
-    def _env(self) -> dict[str, str]:
-        env = super()._env()
-        if self.config_file is not None:
-            env["RABBITMQ_CONFIG_FILE"] = str(self.config_file)
-        return env
-
-
 @pytest.mark.integration
 async def test_broker_imports_the_rendered_definitions_at_boot_with_the_deploy_config(tmp_path: Path) -> None:
     """What compose does: rabbitmq.conf's load_definitions imports users, permissions and queues at boot."""
@@ -315,8 +303,7 @@ async def test_broker_imports_the_rendered_definitions_at_boot_with_the_deploy_c
     conf = (ROOT / "deploy" / "rabbitmq" / "rabbitmq.conf").read_text()
     config_file = tmp_path / "rabbitmq.conf"
     config_file.write_text(conf.replace("/etc/rabbitmq/definitions/definitions.json", str(definitions_file)))
-    node = _ConfiguredNode(tmp_path / "node")
-    node.config_file = config_file
+    node = LocalNode(tmp_path / "node", config_file=config_file)
     await asyncio.to_thread(node.start)
     try:
         base = f"amqp://127.0.0.1:{node.port}/{DEFAULT_VHOST}"

@@ -32,15 +32,7 @@ VERIFY_FAILED = "CERTIFICATE_VERIFY_FAILED|certificate verify failed"
 
 
 class _TlsNode(LocalNode):
-    """A private node configured with the deploy TLS file instead of no configuration at all."""
-
-    config_file: Path | None = None
-
-    def _env(self) -> dict[str, str]:
-        env = super()._env()
-        if self.config_file is not None:
-            env["RABBITMQ_CONFIG_FILE"] = str(self.config_file)
-        return env
+    """A private node configured with the deploy TLS file (`config_file`) instead of no configuration."""
 
     def connections(self) -> list[tuple[str, str]]:
         """(client-given connection name, ssl true/false) of every open AMQP connection."""
@@ -92,8 +84,7 @@ def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsBroker]:
     assert str(server.key) in conf, "tls.conf changed shape"
     config_file = base / "rabbitmq.conf"
     config_file.write_text(conf)
-    node = _TlsNode(base / "node")
-    node.config_file = config_file
+    node = _TlsNode(base / "node", config_file=config_file)
     node.start()
     try:
         node.allow_impersonation()  # services stamp user_id mhp-triage; guest stands in for every sender

@@ -56,7 +56,7 @@ def events(journeys: list[Journey], sessions: list[Session]) -> list[Envelope[An
     out: list[Envelope[Any]] = []
     for s in sessions:
         org: dict[str, Any] = {
-            "producer": "RMH/booking",
+            "producer": f"{s.pcn}/booking",  # booking is the PCN's
             "pcn_code": s.pcn,
             "practice_ods": s.practice,
             "correlation_id": uuid.uuid4(),
@@ -135,7 +135,7 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
                     AppointmentWaitlistedData(
                         call_id=j.call_id, respond_by=j.triages[-1][3] or j.waitlisted_at, minutes=30
                     ),
-                    producer="RMH/booking",
+                    producer=f"{j.pcn}/booking",
                     occurred_at=j.waitlisted_at,
                     **org,
                 )
@@ -165,7 +165,7 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
                     booked_by=a.booked_by,
                     respond_by=a.respond_by,
                 ),
-                producer=f"{j.practice}/clinical-system" if direct else "RMH/booking",
+                producer=f"{j.practice}/clinical-system" if direct else f"{j.pcn}/booking",
                 occurred_at=a.booked_at,
                 **org,
             )
@@ -174,7 +174,7 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
             out.append(
                 AppointmentCancelled.create(
                     AppointmentCancelledData(appointment_id=a.appointment_id, cancelled_by=a.cancelled[1]),
-                    producer="RMH/booking",
+                    producer=f"{j.pcn}/booking",
                     occurred_at=a.cancelled[0],
                     **org,
                 )

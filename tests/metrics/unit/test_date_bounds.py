@@ -41,7 +41,7 @@ from tests.support.factories import call_received
 NOW = datetime.now(UTC)
 EARLIEST = EARLIEST_INSTANT
 LATEST = NOW + LATEST_AHEAD - timedelta(minutes=5)
-ORG: dict[str, Any] = {"producer": "RMH/booking", "pcn_code": "U00123", "practice_ods": "Y01234"}
+ORG: dict[str, Any] = {"producer": "U00123/booking", "pcn_code": "U00123", "practice_ods": "Y01234"}
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ def test_free_text_beside_a_session_is_dropped() -> None:
             room="Room 3",
             clinician="mhp-001",
         ),
-        producer="RMH/booking",
+        producer="U00123/booking",
         pcn_code="U00123",
         practice_ods="Y01234",
         correlation_id=uuid.uuid4(),
