@@ -29,7 +29,6 @@ from shared.db import Database
 from shared.http.audit_routes import build_audit_router
 from shared.http.errors import BodySizeLimit, install_error_handlers
 from shared.http.idempotency import IdempotencyMiddleware, IdempotencyRecord, purge_idempotency_keys
-from shared.identity.directory import OrganisationDirectory
 from shared.identity.http import protected_router
 from shared.identity.settings import IdentitySettings
 from shared.identity.signin import SignIn
@@ -41,7 +40,7 @@ from shared.messaging.middleware import LogContextMiddleware
 from shared.messaging.outbox import OutboxMessage, pending_count, purge_published
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
-from shared.messaging.senders import SenderCheck, service_user
+from shared.messaging.senders import SenderCheck, broker_user, check_trust_code
 from shared.messaging.topology import declare_topology
 from shared.migrations import prepare_schema
 from shared.settings import ServiceSettings
@@ -102,7 +101,7 @@ class ServiceHost:
         self.description = description
         self.publisher = ConfirmingPublisher(
             with_connection_name(settings.rabbitmq_url, f"{name}-publisher"),
-            user_id=settings.broker_user or service_user(name),
+            user_id=broker_user(settings, name),
         )
         self.relay = OutboxRelay(
             db,
@@ -133,7 +132,10 @@ class ServiceHost:
         self.started = False
 
     async def start(self) -> None:
-        self._check_trust_code()
+        # Consumers judge the trust's services' producers by `trust_code`: it must be the directory's.
+        check_trust_code(
+            self.settings.trust_code, (self.identity or IdentitySettings()).mhp_organisations_file
+        )
         # With services/<name>/migrations: an Alembic upgrade to head (locked against a concurrent start).
         await prepare_schema(self.db, self.migrations)
         if self.settings.declare_topology:
@@ -150,17 +152,6 @@ class ServiceHost:
             self._spawn(task_name, task)
         self.started = True
         log.info("service_started", queues=self.queues)
-
-    def _check_trust_code(self) -> None:
-        """Consumers judge the trust's services' producers by `trust_code`: it must be the directory's."""
-        directory_file = (self.identity or IdentitySettings()).mhp_organisations_file
-        if directory_file is None:
-            return
-        trust = OrganisationDirectory.load(directory_file).trust_code
-        if trust != self.settings.trust_code:
-            raise RuntimeError(
-                f"MHP_TRUST_CODE is {self.settings.trust_code}; the organisation directory's trust is {trust}"
-            )
 
     def _spawn(self, task_name: str, factory: BackgroundTask) -> asyncio.Task[None]:
         async def supervised() -> None:

@@ -178,6 +178,14 @@ class ServiceSettings(BaseSettings):
             options["ssl_cert_reqs"] = ssl.CERT_REQUIRED
         return options
 
+    def require_trust_producer(self) -> None:
+        """The trust's services produce as `<organisation_code>/<service>`: it must be the trust's code."""
+        if self.organisation_code != self.trust_code:
+            raise ValueError(
+                "organisation_code must be the trust's code (MHP_TRUST_CODE): consumers accept the trust's "
+                "services' events only from producer <trust>/<service>"
+            )
+
     def working_calendar(self) -> WorkingCalendar:
         holidays = load_bank_holidays(self.bank_holidays_file) if self.bank_holidays_file else frozenset()
         return WorkingCalendar(

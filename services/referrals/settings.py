@@ -40,6 +40,7 @@ class ReferralsSettings(ServiceSettings):
     @model_validator(mode="after")
     def _valid_at_start(self) -> "ReferralsSettings":
         self.working_calendar()  # e.g. no working weekdays: refused before anything starts
+        self.require_trust_producer()
         return self
 
     def deadlines(self) -> Deadlines:

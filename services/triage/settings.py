@@ -43,6 +43,7 @@ class TriageSettings(ServiceSettings):
     @model_validator(mode="after")
     def _policy_is_valid(self) -> "TriageSettings":
         self.callback_policy()  # fail at start-up, not at the first call
+        self.require_trust_producer()
         return self
 
     def working_hours(self) -> WorkingHours:

@@ -12,10 +12,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ContractError
+from shared.identity.directory import OrganisationDirectory
+from shared.settings import ServiceSettings
 
 
 class SenderKind(StrEnum):
@@ -29,6 +33,8 @@ class SenderKind(StrEnum):
     """A receiving service answering referrals (crisis team, talking therapies): `partner-rxy`."""
 
 
+PLATFORM_SERVICES = frozenset({"triage", "booking", "referrals", "metrics"})
+"""The services' names: the system part of their producers, which no other sender may use."""
 PRACTICE_SYSTEMS = "practice systems"
 RECEIVING_SERVICES = "receiving services"
 
@@ -50,7 +56,8 @@ PUBLISHED_BY: Mapping[str, frozenset[str]] = {
     "referral.completed": frozenset({"referrals", RECEIVING_SERVICES}),
     "signpost.recorded": frozenset({"referrals"}),
 }
-"""The event catalogue's publishers (BRIEF.md): a service by name, practice systems or receiving services."""
+"""The event catalogue's publishers (BRIEF.md); its one referral row split: referrals makes a referral,
+receiving services answer it."""
 
 _PUBLISHER_OF_KIND = {
     SenderKind.PRACTICE: PRACTICE_SYSTEMS,
@@ -161,11 +168,20 @@ class SenderCheck:
             raise ContractError(f"{sender.user} may not publish {event.event_type}")
         if sender.pcn_code is not None and event.pcn_code != sender.pcn_code:
             raise ContractError(f"{sender.user} may not publish for another PCN")
+        if sender.kind is SenderKind.PARTNER and not self.is_partner_code(sender.org):
+            raise ContractError(f"{sender.user} names an organisation that is not a receiving service")
         if event.producer != self.expected_producer(sender, event):
             raise ContractError(f"producer does not match the sender {sender.user}")
+        if sender.kind is not SenderKind.SERVICE and event.producer.partition("/")[2] in PLATFORM_SERVICES:
+            # Booking and referrals recognise their own events by producer: nobody else may take the name.
+            raise ContractError(f"{sender.user} may not name a platform service as its system")
         if sender.kind is SenderKind.PRACTICE and event.practice_ods != sender.org:
             raise ContractError(f"{sender.user} may not publish for another practice")
         return sender
+
+    def is_partner_code(self, org: str | None) -> bool:
+        """Not the trust, nor shaped like a PCN or practice code (those have users of their own)."""
+        return bool(org) and org != self.trust_code and not re.fullmatch(r"U\d{5}|[A-Z]\d{5}", org or "")
 
     def expected_producer(self, sender: Sender, event: Envelope[Any]) -> str:
         """The producer the sender's events must carry; a practice system names its system after the slash."""
@@ -175,3 +191,22 @@ class SenderCheck:
             return f"{org}/{sender.service}"
         system = event.producer.partition("/")[2]
         return f"{sender.org}/{system}"
+
+
+def broker_user(settings: ServiceSettings, service: str) -> str:
+    """Who a service publishes as: the setting; else its login when that is one of this service's users
+    (`mhp-booking-u00123`); else `mhp-<service>` (a login of another name must then be an impersonator)."""
+    if settings.broker_user:
+        return settings.broker_user
+    login = unquote(urlsplit(settings.rabbitmq_url).username or "")
+    sender = sender_of(login)
+    return login if sender is not None and sender.service == service else service_user(service)
+
+
+def check_trust_code(trust_code: str, directory_file: Path | None) -> None:
+    """Refuse to run with a trust code not the directory's: every trust event would be dead-lettered."""
+    if directory_file is None:
+        return
+    trust = OrganisationDirectory.load(directory_file).trust_code
+    if trust != trust_code:
+        raise RuntimeError(f"MHP_TRUST_CODE is {trust_code}; the organisation directory's trust is {trust}")

@@ -11,7 +11,14 @@ import pytest
 from shared.contracts.codes import Disposition, Modality, TriageCode
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import REGISTRY, ContractError
-from shared.contracts.v1 import AppointmentCancelled, AppointmentCancelledData, CallTriaged, CallTriagedData
+from shared.contracts.v1 import (
+    AppointmentCancelled,
+    AppointmentCancelledData,
+    CallTriaged,
+    CallTriagedData,
+    ReferralAccepted,
+    ReferralAcceptedData,
+)
 from shared.messaging.senders import (
     PUBLISHED_BY,
     SenderCheck,
@@ -192,3 +199,35 @@ async def test_a_service_whose_trust_code_is_not_the_directorys_refuses_to_start
         RuntimeError, match="MHP_TRUST_CODE is RXX; the organisation directory's trust is RMH"
     ):
         await host.start()
+
+
+@pytest.mark.parametrize("user", ["pcn-u00123", "practice-y01234", "partner-rxy"])
+def test_no_other_sender_may_name_a_platform_service_as_its_system(user: str) -> None:
+    """Booking and referrals skip their own events by producer: a practice calling itself booking is not."""
+    org = {"pcn-u00123": "U00123", "practice-y01234": "Y01234", "partner-rxy": "RXY"}[user]
+    if user == "partner-rxy":
+        event: Envelope[Any] = _referral_response(f"{org}/referrals")
+    else:
+        event = _appointment_event(f"{org}/booking", PCN)
+    assert _refusal(user, event) == f"{user} may not name a platform service as its system"
+
+
+@pytest.mark.parametrize("partner", ["partner-rmh", "partner-u00123", "partner-y01234"])
+def test_a_partner_user_cannot_stand_for_the_trust_a_pcn_or_a_practice(partner: str) -> None:
+    org = partner.removeprefix("partner-").upper()
+    event = _referral_response(f"{org}/referrals" if org == "RMH" else f"{org}/crisis")
+    assert _refusal(partner, event) == f"{partner} names an organisation that is not a receiving service"
+
+
+def test_a_receiving_service_answers_under_its_own_name() -> None:
+    assert CHECK.check("partner-rxy", _referral_response("RXY/crisis")).org == "RXY"
+
+
+def _referral_response(producer: str) -> Envelope[Any]:
+    return ReferralAccepted.create(
+        ReferralAcceptedData(referral_id=uuid.uuid4()),
+        producer=producer,
+        pcn_code=PCN,
+        practice_ods="Y01234",
+        correlation_id=uuid.uuid4(),
+    )
