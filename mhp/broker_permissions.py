@@ -28,26 +28,33 @@ PRACTICE_EVENTS = published_by(PRACTICE_SYSTEMS)
 
 
 def routing_key_pattern(
-    events: Sequence[type[Envelope[Any]]], *, pcn_code: str | None = None, practice_ods: str | None = None
+    events: Sequence[type[Envelope[Any]]],
+    *,
+    pcn_code: str | None = None,
+    practice_ods: str | Sequence[str] | None = None,
 ) -> str:
-    """Routing keys `<event_type>.v<major>.<pcn>.<practice>` of these events, maybe one PCN or practice."""
+    """Routing keys `<event_type>.v<major>.<pcn>.<practice>` of these events, maybe one PCN or practice(s)."""
     if pcn_code is not None and not PCN_CODE.fullmatch(pcn_code):
         raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
-    if practice_ods is not None and not PRACTICE_ODS.fullmatch(practice_ods):
-        raise ValueError(f"practice {practice_ods!r} is not an ODS code like Y01234")
+    practices = [practice_ods] if isinstance(practice_ods, str) else sorted(practice_ods or ())
+    for ods in practices:
+        if not PRACTICE_ODS.fullmatch(ods):
+            raise ValueError(f"practice {ods!r} is not an ODS code like Y01234")
     if not events:
         return NOTHING
     heads = "|".join(f"{literal(e.EVENT_TYPE)}\\.v{e.MAJOR}" for e in events)
     pcn = pcn_code or r"U\d{5}"
-    practice = practice_ods or r"[A-Z]\d{5}"
+    practice = f"({'|'.join(practices)})" if practices else r"[A-Z]\d{5}"
     return rf"^({heads})\.{pcn}\.{practice}$"
 
 
-def pcn_routing_key_pattern(pcn_code: str, events: Sequence[type[Envelope[Any]]] = PRACTICE_EVENTS) -> str:
-    """Routing keys a PCN's systems may publish: `<event_type>.v<major>.<pcn>.<practice>`, own PCN only."""
+def pcn_routing_key_pattern(
+    pcn_code: str, events: Sequence[type[Envelope[Any]]] = PRACTICE_EVENTS, practices: Sequence[str] = ()
+) -> str:
+    """Routing keys a PCN's systems may publish: its own PCN, and only its practices where they are known."""
     if not PCN_CODE.fullmatch(pcn_code):
         raise ValueError(f"PCN code {pcn_code!r} is not an ODS code like U00123")
-    return routing_key_pattern(events, pcn_code=pcn_code)
+    return routing_key_pattern(events, pcn_code=pcn_code, practice_ods=practices)
 
 
 def literal(name: str) -> str:

@@ -172,7 +172,7 @@ def build_definitions(
 
     for pcn in pcns:
         # A PCN-wide system: any practice of its PCN, the practice events only.
-        add_publisher(pcn_user(pcn), pcn_routing_key_pattern(pcn))
+        add_publisher(pcn_user(pcn), pcn_routing_key_pattern(pcn, practices=(practices or {}).get(pcn, ())))
         for ods in sorted(set((practices or {}).get(pcn, ()))):
             # One practice's systems: its own practice segment only, so it cannot publish as a neighbour.
             add_publisher(

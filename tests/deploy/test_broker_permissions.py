@@ -191,6 +191,9 @@ async def test_a_practice_is_confined_to_its_own_key_and_a_pcn_user_to_its_pcn(p
             await _refused(connection, _key("call.received", OTHER_PCN, FAR_PRACTICE))
             == "ChannelAccessRefused"
         )
+        # A practice not of its PCN under its own PCN's code: refused too (the definitions list them).
+        outsider = _key("call.received", PCN, FAR_PRACTICE)
+        assert await _refused(connection, outsider, user_id=pcn) == "ChannelAccessRefused"
     confined = service_user("booking", PCN)
     async with _connected(provisioned.url_for(confined)) as connection:
         assert await _refused(connection, _key("appointment.booked"), user_id=confined) == "accepted"

@@ -90,6 +90,14 @@ def test_pcn_routing_key_pattern_admits_only_practice_events_of_its_own_pcn(
     assert bool(re.fullmatch(pcn_routing_key_pattern("U00123"), routing_key)) is allowed
 
 
+def test_a_pcn_user_with_listed_practices_is_confined_to_them() -> None:
+    pattern = pcn_routing_key_pattern("U00123", practices=["Y01234", "Y01235"])
+    assert re.fullmatch(pattern, "call.received.v1.U00123.Y01235")
+    assert not re.fullmatch(pattern, "call.received.v1.U00123.Y09999")
+    with pytest.raises(ValueError, match="ODS code"):
+        pcn_routing_key_pattern("U00123", practices=["Y0123|.*"])
+
+
 def test_rejects_a_pcn_code_that_would_widen_the_pattern() -> None:
     with pytest.raises(ValueError, match="ODS code"):
         pcn_routing_key_pattern(".*")

@@ -76,6 +76,10 @@ class Appointment:
     def is_booked(self) -> bool:
         return self.status is AppointmentStatus.BOOKED
 
+    def concerns(self, pcn_code: str, practice_ods: str) -> bool:
+        """A practice reports on an appointment of its PCN held at its premises or for its own patient."""
+        return pcn_code == self.pcn_code and practice_ods in (self.practice_ods, self.home_practice_ods)
+
     def cancel(self, by: CancelledBy, *, late: bool = False) -> list[AppointmentWasCancelled]:
         """Cancel a booked appointment; its slots are then free again. Anything else cannot be cancelled."""
         if not self.is_booked:

@@ -19,6 +19,7 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.appointments import (
     AppointmentNotFound,
     AppointmentNotKnownYet,
+    NotThisPracticesAppointment,
     cancel_appointment,
     record_attendance,
     record_dna,
@@ -117,6 +118,35 @@ async def test_a_dna_is_recorded_without_booking_anything(
     stored = uow.appointments.rows[held.appointment_id]
     assert (stored.status, stored.attendance) == (AppointmentStatus.DNA, AttendanceStatus.DID_NOT_ATTEND)
     assert uow.events == []
+
+
+async def test_an_outcome_or_notice_from_a_practice_the_appointment_is_not_of_is_refused(
+    uow: FakeBookingUnitOfWork, ctx: BookingContext
+) -> None:
+    """The broker proves the sender's practice; booking proves the appointment is that practice's."""
+    await schedule(uow, ctx, plan())
+    held = await booked(uow, ctx)
+    stranger = call(practice="Y01236")  # the same PCN, neither the patient's practice nor the session's
+    with pytest.raises(NotThisPracticesAppointment):
+        await record_attendance(
+            RecordAttendance(
+                held.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, AFTER, stranger
+            ),
+            uow,
+            ctx,
+        )
+    with pytest.raises(NotThisPracticesAppointment):
+        await record_dna(
+            RecordDna(held.appointment_id, AttendanceStatus.DID_NOT_ATTEND, AFTER, stranger), uow, ctx
+        )
+    notice = CancelAppointment(held.appointment_id, CancelledBy.PATIENT, notice=True, cause=stranger)
+    with pytest.raises(NotThisPracticesAppointment):
+        await cancel_appointment(notice, uow, ctx)
+    stored = uow.appointments.rows[held.appointment_id]
+    assert (stored.status, stored.attendance) == (AppointmentStatus.BOOKED, None)
+    # The patient's own practice may report it.
+    await record_dna(RecordDna(held.appointment_id, AttendanceStatus.DID_NOT_ATTEND, AFTER, call()), uow, ctx)
+    assert uow.appointments.rows[held.appointment_id].status is AppointmentStatus.DNA
 
 
 async def test_a_follow_up_goes_into_the_next_session_at_the_same_practice(

@@ -21,7 +21,7 @@ from services.booking.domain.follow_up import (
 from services.booking.domain.rota import SLOT_MINUTES
 from shared.contracts.codes import AppointmentType, BookedBy
 from shared.contracts.envelope import Envelope
-from shared.errors import NotYet
+from shared.errors import NotYet, RuleViolation
 
 
 class AppointmentNotFound(LookupError):
@@ -37,12 +37,21 @@ class AppointmentNotKnownYet(NotYet):
     """
 
 
-async def _get(uow: BookingUnitOfWork, appointment_id: uuid.UUID, *, notice: bool) -> Appointment:
+class NotThisPracticesAppointment(RuleViolation):
+    """A practice's notice about an appointment of another practice or PCN: never applied (dead-lettered)."""
+
+
+async def _get(
+    uow: BookingUnitOfWork, appointment_id: uuid.UUID, *, notice: bool, reported: Envelope[Any] | None = None
+) -> Appointment:
     appointment = await uow.appointments.get(appointment_id)
     if appointment is None:
         if notice:
             raise AppointmentNotKnownYet("appointment_id is not known to booking")
         raise AppointmentNotFound(f"no appointment {appointment_id}")
+    # The broker proved who sent the notice (its PCN and practice); the appointment must be theirs too.
+    if notice and reported is not None and not appointment.concerns(reported.pcn_code, reported.practice_ods):
+        raise NotThisPracticesAppointment("the appointment is not of the reporting practice or its PCN")
     return appointment
 
 
@@ -50,7 +59,7 @@ async def cancel_appointment(
     cmd: CancelAppointment, uow: BookingUnitOfWork, ctx: BookingContext
 ) -> Appointment:
     """Cancel (raises AppointmentNotBooked for a request about an appointment no longer booked)."""
-    appointment = await _get(uow, cmd.appointment_id, notice=cmd.notice)
+    appointment = await _get(uow, cmd.appointment_id, notice=cmd.notice, reported=cmd.cause)
     if cmd.notice and not appointment.is_booked:
         return appointment  # already cancelled (or attended): nothing to free
     events = appointment.cancel(cmd.cancelled_by, late=cmd.late)
@@ -60,7 +69,7 @@ async def cancel_appointment(
 
 
 async def record_dna(cmd: RecordDna, uow: BookingUnitOfWork, ctx: BookingContext) -> Appointment:
-    appointment = await _get(uow, cmd.appointment_id, notice=True)
+    appointment = await _get(uow, cmd.appointment_id, notice=True, reported=cmd.cause)
     if appointment.dna(cmd.attendance, recorded_at=cmd.recorded_at):
         await uow.appointments.save(appointment)
     return appointment
@@ -73,7 +82,7 @@ async def record_attendance(
 
     Returns the follow-up booked, if any.
     """
-    appointment = await _get(uow, cmd.appointment_id, notice=True)
+    appointment = await _get(uow, cmd.appointment_id, notice=True, reported=cmd.cause)
     if not appointment.attend(cmd.attendance, cmd.next_step, recorded_at=cmd.recorded_at):
         return None
     await uow.appointments.save(appointment)
