@@ -25,6 +25,10 @@ def provision_for_up(amqp_url: str, node: object, run_dir: Path, console: Consol
     ctl = broker_ctl(node)
     if ctl is None:
         (run_dir / LOGINS_FILE).unlink(missing_ok=True)  # no stale logins for `mhp simulate`
+        allow = getattr(node, "allow_impersonation", None)
+        if allow is not None:
+            # A container we started (a throw-away dev broker): let its guest stand in for every sender.
+            allow()
         console.print(
             "[yellow]Warning: mhp up cannot provision a broker given by RABBITMQ_URL (or a container): "
             "every service and the demo log in as its user, so senders are not proven unless that broker "
