@@ -19,7 +19,7 @@ import aio_pika
 import aiormq
 import pytest
 from aio_pika.abc import AbstractConnection
-from sqlalchemy import func, select
+from sqlmodel import func, select
 
 from mhp.broker import VhostAdmin, with_vhost
 from mhp.definitions import (
@@ -286,9 +286,7 @@ async def test_a_practice_message_naming_another_sender_is_dead_lettered_and_cha
 
         async def applied() -> bool:
             async with host.db.read() as session:
-                return bool(
-                    (await session.execute(select(func.count()).select_from(TriageCall))).scalar_one() >= 1
-                )
+                return bool((await session.exec(select(func.count()).select_from(TriageCall))).one() >= 1)
 
         await eventually(applied, timeout=30.0, message="the genuine call never reached triage")
         admin = _as(provisioned.url, ADMIN_USER, provisioned.passwords[ADMIN_USER])
@@ -309,7 +307,7 @@ async def test_a_practice_message_naming_another_sender_is_dead_lettered_and_cha
         await eventually(both_dead_lettered, timeout=30.0, message="the forged calls were not dead-lettered")
         assert set(reasons.values()) == {f"producer does not match the sender {practice}"}
         async with host.db.read() as session:
-            rows = (await session.execute(select(TriageCall))).scalars().all()
+            rows = (await session.exec(select(TriageCall))).all()
         assert [row.call_id for row in rows] == [genuine.data.call_id]
     finally:
         await host.stop()
