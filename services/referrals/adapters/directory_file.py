@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from services.referrals.domain import directory
 from shared.contracts.codes import Destination
-from shared.contracts.envelope import PcnCode, PracticeOds, StaffId
+from shared.contracts.envelope import OrgCode, PcnCode, PracticeOds, StaffId
 from shared.contracts.v1 import ServiceCode
 
 EXAMPLE_PATH = Path(__file__).parents[1] / "directory.example.yaml"
@@ -34,6 +34,13 @@ class ReceivingServiceEntry(_Strict):
     code: ServiceCode = Field(description="Stable code, sent in referral.made as destination_service.")
     name: Text200
     contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    answered_by: OrgCode | None = Field(
+        default=None,
+        description=(
+            "ODS code of the organisation whose systems answer this service's referrals on the bus (its "
+            "broker user is partner-<code>); without it no answer from the bus is accepted for it."
+        ),
+    )
 
 
 class PracticeEntry(_Strict):
@@ -77,7 +84,10 @@ class DirectoryFile(_Strict):
             pcns={
                 code: directory.PcnDirectory(
                     destinations={
-                        kind: tuple(directory.ReceivingService(s.code, s.name, s.contact) for s in services)
+                        kind: tuple(
+                            directory.ReceivingService(s.code, s.name, s.contact, s.answered_by)
+                            for s in services
+                        )
                         for kind, services in pcn.destinations.items()
                     },
                     clinical_leads={ods: p.clinical_lead for ods, p in pcn.practices.items()},

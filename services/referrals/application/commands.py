@@ -24,6 +24,8 @@ class Cause:
 
     event_id: uuid.UUID
     episode: Episode
+    answered_by: str | None = None
+    """For a receiving service's answer: its organisation, which the broker proved (the producer's)."""
 
 
 @dataclass(frozen=True)

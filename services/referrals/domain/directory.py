@@ -17,6 +17,8 @@ class ReceivingService:
     code: str
     name: str
     contact: str | None = None
+    answered_by: str | None = None
+    """The organisation (ODS code) whose systems answer this service's referrals on the bus."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,14 @@ class Directory:
 
     def next_service(self, pcn_code: str, kind: Destination, tried: Collection[str]) -> str | None:
         return next_service([s.code for s in self.services(pcn_code, kind)], tried)
+
+    def answerer(self, pcn_code: str, service_code: str | None) -> str | None:
+        """Who may answer a referral made to `service_code` from the bus (None: nobody may)."""
+        pcn = self.pcns.get(pcn_code)
+        if pcn is None or service_code is None:
+            return None
+        found = (s for services in pcn.destinations.values() for s in services if s.code == service_code)
+        return next((s.answered_by for s in found), None)
 
     def clinical_lead(self, pcn_code: str, practice_ods: str) -> str | None:
         pcn = self.pcns.get(pcn_code)

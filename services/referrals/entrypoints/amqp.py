@@ -6,6 +6,7 @@ transaction as a unit of work, so consumers have the command handlers' shape: (e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from services.referrals.adapters.unit_of_work import SqlReferralsUnitOfWork
@@ -78,7 +79,7 @@ async def on_referral_response(
     """referral.accepted / declined / completed from receiving services."""
     if event.producer == ctx.producer:
         return  # this service's own (an HTTP response): recorded when it was published
-    cause = cause_of(event)
+    cause = replace(cause_of(event), answered_by=event.producer.partition("/")[0])
     try:
         if isinstance(event, ReferralAccepted):
             await accept_referral(AcceptReferral(event.data.referral_id, cause), uow, ctx)

@@ -188,7 +188,11 @@ class FakeReferralsUnitOfWork(FakeUnitOfWork):
 
 
 def services(*codes: str) -> tuple[ReceivingService, ...]:
-    return tuple(ReceivingService(code, code.upper()) for code in codes)
+    # Every test service is answered on the bus by the demo's receiving organisation.
+    return tuple(ReceivingService(code, code.upper(), answered_by=ANSWERED_BY) for code in codes)
+
+
+ANSWERED_BY = "RX4"
 
 
 DIRECTORY = Directory(

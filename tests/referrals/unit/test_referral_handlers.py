@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from services.referrals.application.commands import (
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import ReferralNotFound
 from services.referrals.application.handlers.referrals import (
+    NotTheReferralsService,
     accept_referral,
     act_on_attendance,
     act_on_triage_decision,
@@ -175,6 +177,23 @@ async def test_a_response_from_the_bus_is_applied_but_not_republished_and_a_repe
         await accept_referral(AcceptReferral(referral.referral_id, cause()), uow, ctx)
     assert uow.referrals.rows[referral.referral_id].status is ReferralStatus.ACCEPTED
     assert uow.events == []
+
+
+async def test_an_answer_from_an_organisation_the_referral_was_not_made_to_changes_nothing(
+    uow: FakeReferralsUnitOfWork, ctx: ReferralsContext
+) -> None:
+    """The broker proves the answering organisation; referrals proves the referral was made to it."""
+    referral = await referred(uow, ctx)
+    elsewhere = replace(cause(), answered_by="RXY")
+    with pytest.raises(NotTheReferralsService):
+        await accept_referral(AcceptReferral(referral.referral_id, elsewhere), uow, ctx)
+    command = DeclineReferral(referral.referral_id, SERVICE_UNAVAILABLE, "no capacity", elsewhere)
+    with pytest.raises(NotTheReferralsService):
+        await decline_referral(command, uow, ctx)
+    assert uow.referrals.rows[referral.referral_id].status is ReferralStatus.MADE
+    assert uow.events == []
+    await accept_referral(AcceptReferral(referral.referral_id, replace(cause(), answered_by="RX4")), uow, ctx)
+    assert uow.referrals.rows[referral.referral_id].status is ReferralStatus.ACCEPTED
 
 
 async def test_a_repeated_response_through_the_api_is_refused(

@@ -28,6 +28,7 @@ from services.referrals.domain.lifecycle import InvalidTransition, Response
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination
+from shared.errors import RuleViolation
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -123,6 +124,10 @@ RESPONDED = {
 }
 
 
+class NotTheReferralsService(RuleViolation):
+    """A receiving service's answer to a referral made to another service: never applied (dead-lettered)."""
+
+
 async def _respond(
     uow: ReferralsUnitOfWork,
     ctx: ReferralsContext,
@@ -137,6 +142,10 @@ async def _respond(
     From the bus a repeat is a redelivery (a no-op); from a person it is a mistake they are told of.
     From the API (`cause` None) this service publishes the response for the receiving service.
     """
+    # From the bus the broker proved which organisation answers: the referral must have been made to it.
+    answerer = ctx.directory.answerer(referral.pcn_code, referral.service_code)
+    if cause is not None and cause.answered_by is not None and answerer != cause.answered_by:
+        raise NotTheReferralsService("the referral was not made to the answering organisation")
     code, reason = (decline.reason_code, decline.reason) if decline is not None else (None, None)
     if not referral.respond(response, now, reason_code=code, reason=reason):
         if cause is not None:
