@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -146,4 +147,18 @@ def make_database_url(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     yield make
     for database in created:
         assert admin is not None
-        _run_sync(_postgres(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        _drop_database(admin, database)
+
+
+def _drop_database(admin: str, database: str, attempts: int = 5) -> None:
+    """Drop a test database; an autovacuum worker still in it can make one FORCE attempt fail."""
+    import asyncpg
+
+    for attempt in range(attempts):
+        try:
+            _run_sync(_postgres(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            return
+        except (asyncpg.exceptions.InsufficientPrivilegeError, asyncpg.exceptions.ObjectInUseError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
