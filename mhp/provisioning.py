@@ -22,7 +22,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from mhp.broker import SystemNode
 from mhp.practice_feed import PracticeLogin
 from shared.contracts.routing import EXCHANGE
-from shared.messaging.senders import ADMIN_USER, pcn_user, practice_user, sender_of, service_user
+from shared.messaging.senders import (
+    ADMIN_USER,
+    pcn_user,
+    practice_user,
+    publishes_from_ingress,
+    service_user,
+)
 
 Ctl = Callable[..., subprocess.CompletedProcess[bytes]]
 """`ctl("list_users", check=False)`: rabbitmqctl against the broker's node."""
@@ -61,9 +67,7 @@ class BrokerLogins:
         """The trust's vhost for services and the operator; a practice's or PCN's own ingress vhost."""
         from mhp.definitions import ingress_vhost
 
-        sender = sender_of(user)
-        ingress = sender is not None and sender.service is None
-        vhost = ingress_vhost(user, self.vhost) if ingress else self.vhost
+        vhost = ingress_vhost(user, self.vhost) if publishes_from_ingress(user) else self.vhost
         parts = urlsplit(self.base_url)
         credentials = f"{quote(user, safe='')}:{quote(self.passwords[user], safe='')}"
         netloc = f"{credentials}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -186,8 +190,7 @@ def deprovision(ctl: Ctl, logins: BrokerLogins) -> None:
 
     for user in logins.passwords:
         ctl("delete_user", user, check=False)
-        sender = sender_of(user)
-        if sender is not None and sender.service is None:
+        if publishes_from_ingress(user):
             ctl("delete_vhost", ingress_vhost(user, logins.vhost), check=False)
 
 

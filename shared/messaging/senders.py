@@ -150,6 +150,12 @@ def user_for(event: Envelope[Any], trust_code: str) -> str:
     return partner_user(org)
 
 
+def publishes_from_ingress(user: str) -> bool:
+    """Practice, PCN and partner systems publish into an ingress vhost of their own, never the trust's."""
+    sender = sender_of(user)
+    return sender is not None and sender.service is None
+
+
 @dataclass(frozen=True)
 class SenderCheck:
     """What a consumer proves of every message before applying it: the broker-validated sender sent it."""

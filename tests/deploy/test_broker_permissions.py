@@ -32,6 +32,7 @@ from mhp.definitions import (
     render,
     service_user,
 )
+from mhp.provisioning import BrokerLogins
 from shared.contracts.registry import REGISTRY
 from shared.contracts.routing import EXCHANGE
 from shared.messaging.consumer import REASON_HEADER
@@ -65,6 +66,9 @@ class Broker:
         self.vhost = unquote(urlsplit(url).path.lstrip("/"))
         self.passwords = passwords
         self._ctl = ctl
+        parts = urlsplit(url)
+        # Where each user logs in, exactly as `mhp up` and the e2e platform compute it.
+        self._logins = BrokerLogins(f"{parts.scheme}://{parts.hostname}:{parts.port}", self.vhost, passwords)
 
     def queues(self, user: str) -> list[str]:
         """The queue names in `user`'s ingress vhost, as the operator sees them."""
@@ -73,9 +77,7 @@ class Broker:
 
     def url_for(self, user: str) -> str:
         """Where `user` publishes: the trust's vhost for services, its own ingress vhost otherwise."""
-        sender = sender_of(user)
-        ingress = sender is not None and sender.service is None
-        return _as(self.url, user, self.passwords[user], ingress_vhost(user, self.vhost) if ingress else None)
+        return self._logins.url_for(user)
 
     def trust_url(self, user: str) -> str:
         return _as(self.url, user, self.passwords[user], self.vhost)
