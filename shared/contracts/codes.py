@@ -128,6 +128,10 @@ class EscalationTarget(StrEnum):
     DUTY_GP = "duty_gp"
     PRACTICE_CLINICAL_LEAD = "practice_clinical_lead"
     GP = "gp"
+    TRUST_DUTY_MANAGER = "trust_duty_manager"
+    """The trust's central duty manager: the last rung of every escalation ladder."""
+    PLATFORM_OPERATOR = "platform_operator"
+    """The trust's platform operator (ops on call): a clinical event the platform could not apply."""
 
 
 class EscalationReason(StrEnum):
@@ -139,6 +143,43 @@ class EscalationReason(StrEnum):
     REPEATED_DNA = "repeated_dna"
     FOLLOW_UP_OVERDUE = "follow_up_overdue"
     SAFEGUARDING = "safeguarding"
+    APPOINTMENT_DEADLINE_BREACH = "appointment_deadline_breach"
+    """A case waiting for an appointment is past its UK MHTS deadline, still unbooked."""
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    """The provider cancelled an appointment and the case could not be rebooked inside its deadline."""
+    OUTCOME_MISSING = "attendance_outcome_missing"
+    """An appointment's time passed, and the attendance-review window after it, with no outcome."""
+    RED_FLAG_OUT_OF_HOURS = "red_flag_out_of_hours"
+    """A call with red flags arrived outside working hours: the out-of-hours route must act now."""
+    UNACKNOWLEDGED = "escalation_unacknowledged"
+    """Nobody acknowledged an escalation by its deadline: it climbs to the next rung of the ladder."""
+    DEAD_LETTER = "dead_letter"
+    """A clinical event could not be applied and waits in a dead-letter queue for the operator."""
+
+
+class EscalationOutcome(StrEnum):
+    """How an escalation's owner closed it (`escalation.resolved`)."""
+
+    EMERGENCY_SERVICES_CALLED = "emergency_services_called"
+    CRISIS_TEAM_ENGAGED = "crisis_team_engaged"
+    PATIENT_CONTACTED = "patient_contacted"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    REFERRED_ON = "referred_on"
+    HANDED_TO_GP = "handed_to_gp"
+    SAFEGUARDING_RAISED = "safeguarding_raised"
+    NOT_CONTACTABLE_SAFETY_NETTED = "not_contactable_safety_netted"
+    NO_FURTHER_ACTION = "no_further_action"
+    MESSAGE_REPLAYED = "message_replayed"
+    """For the platform operator: the dead-lettered event was fixed and replayed."""
+    MESSAGE_DISCARDED = "message_discarded"
+    """For the platform operator: the dead letter was a duplicate or test, and discarded (audited)."""
+
+
+class ReferralWithdrawnReason(StrEnum):
+    """Why referrals withdrew a referral it had made."""
+
+    RETRIAGED = "retriaged"
+    """A later triage decision for the call replaced the one that made the referral."""
 
 
 class Destination(StrEnum):

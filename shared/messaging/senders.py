@@ -42,6 +42,8 @@ PUBLISHED_BY: Mapping[str, frozenset[str]] = {
     "call.received": frozenset({PRACTICE_SYSTEMS}),
     "call.triaged": frozenset({"triage"}),
     "case.escalated": frozenset({"triage", "booking", "referrals"}),
+    "escalation.acknowledged": frozenset({"referrals"}),
+    "escalation.resolved": frozenset({"referrals"}),
     "session.scheduled": frozenset({"booking"}),
     "session.cancelled": frozenset({"booking"}),
     "appointment.booked": frozenset({"booking", PRACTICE_SYSTEMS}),
@@ -54,6 +56,7 @@ PUBLISHED_BY: Mapping[str, frozenset[str]] = {
     "referral.accepted": frozenset({"referrals", RECEIVING_SERVICES}),
     "referral.declined": frozenset({"referrals", RECEIVING_SERVICES}),
     "referral.completed": frozenset({"referrals", RECEIVING_SERVICES}),
+    "referral.withdrawn": frozenset({"referrals"}),
     "signpost.recorded": frozenset({"referrals"}),
 }
 """The event catalogue's publishers (BRIEF.md); its one referral row split: referrals makes a referral,

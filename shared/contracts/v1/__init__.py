@@ -37,6 +37,12 @@ from shared.contracts.v1.calls import (
     CaseEscalated,
     CaseEscalatedData,
 )
+from shared.contracts.v1.escalations import (
+    EscalationAcknowledged,
+    EscalationAcknowledgedData,
+    EscalationResolved,
+    EscalationResolvedData,
+)
 from shared.contracts.v1.referrals import (
     ReferralAccepted,
     ReferralAcceptedData,
@@ -46,6 +52,8 @@ from shared.contracts.v1.referrals import (
     ReferralDeclinedData,
     ReferralMade,
     ReferralMadeData,
+    ReferralWithdrawn,
+    ReferralWithdrawnData,
     ServiceCode,
     SignpostRecorded,
     SignpostRecordedData,
@@ -55,6 +63,8 @@ ALL_V1: tuple[type[Envelope[Any]], ...] = (
     CallReceived,
     CallTriaged,
     CaseEscalated,
+    EscalationAcknowledged,
+    EscalationResolved,
     SessionScheduled,
     SessionCancelled,
     AppointmentBooked,
@@ -67,6 +77,7 @@ ALL_V1: tuple[type[Envelope[Any]], ...] = (
     ReferralAccepted,
     ReferralDeclined,
     ReferralCompleted,
+    ReferralWithdrawn,
     SignpostRecorded,
 )
 
@@ -91,6 +102,10 @@ __all__ = [
     "CaseEscalatedData",
     "DnaFollowedUp",
     "DnaFollowedUpData",
+    "EscalationAcknowledged",
+    "EscalationAcknowledgedData",
+    "EscalationResolved",
+    "EscalationResolvedData",
     "ReferralAccepted",
     "ReferralAcceptedData",
     "ReferralCompleted",
@@ -99,6 +114,8 @@ __all__ = [
     "ReferralDeclinedData",
     "ReferralMade",
     "ReferralMadeData",
+    "ReferralWithdrawn",
+    "ReferralWithdrawnData",
     "ServiceCode",
     "SessionCancelled",
     "SessionCancelledData",

@@ -77,6 +77,16 @@ class CallTriagedData(Contract):
     supersedes: uuid.UUID | None = Field(
         default=None, description="The earlier call.triaged event for this call that this one replaces."
     )
+    decision_sequence: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description=(
+            "1 for the first decision on a call, one more for each re-triage. Deliveries can arrive out of"
+            " order: consumers apply only the highest sequence they have seen for the call (absent: 1.0"
+            " producers, ordered by occurred_at)."
+        ),
+    )
     clinician: StaffId
 
     @model_validator(mode="after")
@@ -109,6 +119,18 @@ class CaseEscalatedData(Contract):
     )
     assigned_to: StaffId | None = Field(
         default=None, description="The named person who must act (e.g. the practice's clinical lead)."
+    )
+    rung: int = Field(
+        default=0,
+        ge=0,
+        le=20,
+        description=(
+            "The escalation's place on its ladder: 0 when first raised; each re-escalation of the same"
+            " escalation_id to the next owner, because nobody acknowledged it in time, adds one."
+        ),
+    )
+    acknowledge_by: UtcDatetime | None = Field(
+        default=None, description="When the owner must have acknowledged it before it climbs the ladder."
     )
 
 

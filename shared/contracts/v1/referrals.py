@@ -11,6 +11,7 @@ from shared.contracts.codes import (
     Destination,
     OutOfScopeReason,
     ReferralDeclineReason,
+    ReferralWithdrawnReason,
     SignpostOutcome,
 )
 from shared.contracts.envelope import (
@@ -75,6 +76,20 @@ class ReferralCompletedData(Contract):
 class ReferralCompleted(Envelope[ReferralCompletedData]):
     EVENT_TYPE = "referral.completed"
     event_type: Literal["referral.completed"] = "referral.completed"
+
+
+class ReferralWithdrawnData(Contract):
+    referral_id: uuid.UUID
+    reason: ReferralWithdrawnReason
+    call_id: uuid.UUID | None = None
+
+
+class ReferralWithdrawn(Envelope[ReferralWithdrawnData]):
+    """Referrals withdrew a referral it made (e.g. a re-triage replaced the decision that made it); the
+    receiving service should close it. Additive in v1."""
+
+    EVENT_TYPE = "referral.withdrawn"
+    event_type: Literal["referral.withdrawn"] = "referral.withdrawn"
 
 
 class SignpostRecordedData(Contract):

@@ -1,0 +1,23 @@
+"""The case watch: decision order, re-escalation of waiting cases, outcome review (issue 13).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02 19:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass  # filled in by the change that needs it
+
+
+def downgrade() -> None:
+    pass
