@@ -19,6 +19,7 @@ from shared.contracts.codes import (
     Modality,
     NextStep,
     SessionCancellationReason,
+    TriageCode,
 )
 from shared.contracts.envelope import Envelope
 
@@ -55,6 +56,8 @@ class BookFromTriage:
     minutes: int | None
     supersedes: uuid.UUID | None
     cause: Envelope[Any]
+    decision_sequence: int | None = None  # orders re-triages that arrive out of order (domain/decisions.py)
+    triage_code: TriageCode | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +115,17 @@ class RecordDna:
     attendance: AttendanceStatus
     recorded_at: datetime
     cause: Envelope[Any]
+
+
+@dataclass(frozen=True)
+class WatchWaitingCases:
+    """The watchdog: re-escalate waiting cases whose next look is due (at most `limit` of them)."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
+class EscalateMissingOutcomes:
+    """The watchdog: escalate appointments still without an outcome after the review window, once each."""
+
+    limit: int

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.booking.domain.case_watch import CaseWatchPolicy
 from shared.db import utcnow
 
 SERVICE = "booking"
@@ -17,6 +18,7 @@ class BookingContext:
     direct_bookings_per_week: int = 10
     attendance_review_after: timedelta = timedelta(hours=2)
     rebook_window: timedelta = timedelta(days=7)
+    case_watch: CaseWatchPolicy = field(default_factory=CaseWatchPolicy)
 
 
 def producer_for(pcn_code: str) -> str:

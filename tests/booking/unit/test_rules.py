@@ -93,7 +93,7 @@ def test_a_waitlisted_case_is_escalated_to_the_practice_clinical_lead_with_its_d
     assert isinstance(escalated, CaseNeedsEscalation)
     assert (escalated.target, escalated.reason) == (
         EscalationTarget.PRACTICE_CLINICAL_LEAD,
-        EscalationReason.APPOINTMENT_DEADLINE_AT_RISK,
+        EscalationReason.APPOINTMENT_CANCELLED,  # it replaces an appointment the provider cancelled
     )
     assert (escalated.due_at, escalated.appointment_id, escalated.practice_ods) == (
         entry.respond_by,
