@@ -8,6 +8,7 @@ from pathlib import Path
 
 from services.booking.adapters.tables import TABLES
 from services.booking.application.context import SERVICE, BookingContext
+from services.booking.domain.urgency import UrgentCapacityPolicy
 from services.booking.entrypoints.amqp import subscriptions
 from services.booking.entrypoints.fhir import build_fhir_router
 from services.booking.entrypoints.http import build_router
@@ -27,6 +28,12 @@ def build_context(settings: BookingSettings, clock: Callable[[], datetime] = utc
         direct_bookings_per_week=settings.direct_bookings_per_week,
         attendance_review_after=timedelta(minutes=settings.attendance_review_after_minutes),
         rebook_window=timedelta(days=settings.rebook_window_days),
+        urgent_capacity=UrgentCapacityPolicy(
+            share=settings.urgent_share,
+            hold=timedelta(hours=settings.urgent_hold_hours),
+            demand_look_ahead=timedelta(hours=settings.urgent_demand_look_ahead_hours),
+            demand_rate_days=settings.urgent_demand_rate_days,
+        ),
     )
 
 

@@ -21,3 +21,21 @@ class BookingSettings(ServiceSettings):
     rebook_window_days: int = Field(
         default=7, ge=1, description="How far a provider-cancelled appointment without a deadline may move."
     )
+    urgent_share: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Share of each session's clinical slots (its first ones) held for urgent (C/D) cases.",
+    )
+    urgent_hold_hours: float = Field(
+        default=24, ge=0, description="Held slots are released to routine cases this long before the session."
+    )
+    urgent_demand_look_ahead_hours: float = Field(
+        default=72,
+        ge=0,
+        description="Urgent demand is weighed against free slots this far ahead; a routine case starts its"
+        " search as far into it as that demand needs (0: routine cases book the earliest slot).",
+    )
+    urgent_demand_rate_days: int = Field(
+        default=7, ge=1, description="The recent urgent arrival rate is counted over this many days."
+    )

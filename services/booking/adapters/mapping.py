@@ -8,6 +8,7 @@ from services.booking.adapters import tables
 from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.direct_booking import Refusal
 from services.booking.domain.rota import RotaSession, SessionStatus, Slot, SlotKind, SlotStatus
+from services.booking.domain.urgency import Urgency
 from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus
 from shared.contracts.codes import (
     AppointmentType,
@@ -103,6 +104,7 @@ def appointment_of(row: tables.Appointment, slot_ids: tuple[uuid.UUID, ...]) -> 
         cancelled_late=row.cancelled_late,
         next_step=NextStep(row.next_step) if row.next_step else None,
         slot_ids=slot_ids,
+        urgency=Urgency(row.urgency),
     )
 
 
@@ -123,6 +125,7 @@ def appointment_row(a: Appointment) -> tables.Appointment:
         booked_by=a.booked_by.value,
         respond_by=a.respond_by,
         created_at=a.created_at,
+        urgency=a.urgency.value,
     )
     update_appointment_row(row, a)
     return row
@@ -151,6 +154,7 @@ def entry_of(row: tables.WaitlistEntry) -> WaitlistEntry:
         appointment_type=AppointmentType(row.appointment_type),
         status=WaitlistStatus(row.status),
         appointment_id=row.appointment_id,
+        urgency=Urgency(row.urgency),
     )
 
 
@@ -169,6 +173,7 @@ def entry_row(e: WaitlistEntry) -> tables.WaitlistEntry:
         status=e.status.value,
         created_at=e.created_at,
         appointment_id=e.appointment_id,
+        urgency=e.urgency.value,
     )
 
 

@@ -12,6 +12,7 @@ from services.booking.adapters import mapping, tables
 from services.booking.adapters.rota_repositories import SqlRepository
 from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.direct_booking import Refusal
+from services.booking.domain.urgency import Urgency
 from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus
 from shared.contracts.codes import AppointmentType, BookedBy
 
@@ -139,6 +140,20 @@ class SqlAppointments(SqlRepository):
             query = query.where(col(a.starts_at) < starts_to)
         return int((await self.session.exec(query)).one())
 
+    async def count_urgent_booked_since(self, pcn_code: str, since: datetime) -> int:
+        a = tables.Appointment
+        query = (
+            select(func.count())
+            .select_from(a)
+            .where(
+                a.pcn_code == pcn_code,
+                a.urgency == Urgency.URGENT.value,
+                col(a.created_at) >= since,
+                a.status != CANCELLED,
+            )
+        )
+        return int((await self.session.exec(query)).one())
+
 
 class SqlWaitlist(SqlRepository):
     async def add(self, entry: WaitlistEntry) -> None:
@@ -175,6 +190,21 @@ class SqlWaitlist(SqlRepository):
             .limit(limit)
         )
         return [mapping.entry_of(r) for r in (await self.session.exec(query)).all()]
+
+    async def count_urgent_waiting(self, pcn_code: str, *, created_since: datetime | None = None) -> int:
+        w = tables.WaitlistEntry
+        query = (
+            select(func.count())
+            .select_from(w)
+            .where(
+                w.pcn_code == pcn_code,
+                w.status == WaitlistStatus.WAITING.value,
+                w.urgency == Urgency.URGENT.value,
+            )
+        )
+        if created_since is not None:
+            query = query.where(col(w.created_at) >= created_since)
+        return int((await self.session.exec(query)).one())
 
 
 class SqlCaps(SqlRepository):

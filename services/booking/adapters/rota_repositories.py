@@ -99,6 +99,7 @@ class SqlSlots(SqlRepository):
             not_before=query.not_before,
             starts_before=query.starts_before,
             session_id=query.session_id,
+            held=query.held,
         )
         return [mapping.slot_of(r) for r in rows] if rows else None
 

@@ -1,7 +1,8 @@
 """The earliest-slot search in SQL (`domain.allocation.first_fit` is the rule it answers at scale).
 
 Filters on (practice or PCN, status) and orders by start, so the composite index answers it and stops at
-the first fit; `benchmarks/booking_search.py` times it on a national-size rota.
+the first fit; held slots (`HeldSlots`) are a residual filter on the rows the index yields.
+`benchmarks/booking_search.py` times it on a national-size rota.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.booking.adapters.tables import Slot
-from services.booking.domain.allocation import slots_needed
+from services.booking.domain.allocation import HeldSlots, slots_needed
 from services.booking.domain.rota import SlotKind, SlotStatus
 from shared.contracts.codes import Modality
 
@@ -30,6 +32,7 @@ async def find_slots(
     not_before: datetime,
     starts_before: datetime | None,
     session_id: uuid.UUID | None = None,
+    held: HeldSlots | None = None,
 ) -> list[Slot] | None:
     """The earliest free clinical slot(s) that fit: one slot, or two adjacent ones of one session."""
     first = aliased(Slot)
@@ -45,6 +48,8 @@ async def find_slots(
         conditions.append(first.modality == modality.value)
     if session_id is not None:
         conditions.append(first.session_id == session_id)
+    if held is not None:
+        conditions.append(_not_held(first, held))
     if slots_needed(minutes) == 1:
         query = select(first).where(*conditions).order_by(col(first.starts_at)).limit(1)
         found = (await session.exec(query)).first()
@@ -57,7 +62,8 @@ async def find_slots(
             (col(second.session_id) == first.session_id)
             & (col(second.seq) == first.seq + 1)
             & (col(second.status) == SlotStatus.FREE.value)
-            & (col(second.kind) == SlotKind.CLINICAL.value),
+            & (col(second.kind) == SlotKind.CLINICAL.value)
+            & (_not_held(second, held) if held is not None else True),
         )
         .where(*conditions)
         .order_by(col(first.starts_at))
@@ -65,3 +71,11 @@ async def find_slots(
     )
     pair = (await session.exec(pair_query)).first()
     return [pair[0], pair[1]] if pair is not None else None
+
+
+def _not_held(slot: Any, held: HeldSlots) -> Any:
+    """`HeldSlots.allows` in SQL: past the held positions, or in a session already released."""
+    released = [
+        (col(slot.seq) == seq) & (col(slot.starts_at) <= latest) for seq, latest in held.release_bounds()
+    ]
+    return or_(col(slot.seq) >= held.per_session, *released)

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from services.booking.domain.appointment import AppointmentStatus
 from services.booking.domain.rota import SessionStatus, SlotStatus
+from services.booking.domain.urgency import Urgency
 from services.booking.domain.waitlist import WaitlistStatus
 from shared.db import UtcDateTime
 
@@ -65,6 +66,8 @@ class Appointment(SQLModel, table=True):
     __table_args__ = (
         Index("ix_booking_appointments_review", "status", "ends_at"),
         Index("ix_booking_appointments_direct", "practice_ods", "booked_by", "starts_at"),
+        # The recent urgent (C/D) arrivals of a PCN, which push routine cases later (domain.urgency).
+        Index("ix_booking_appointments_urgent_arrivals", "pcn_code", "urgency", "created_at"),
         # One live MHP booking per triaged call: a redelivered call.triaged cannot book twice.
         Index(
             "uq_booking_live_call",
@@ -99,6 +102,7 @@ class Appointment(SQLModel, table=True):
     cancelled_late: bool = False
     next_step: str | None = None
     created_at: datetime = Field(sa_type=UtcDateTime)
+    urgency: str = Field(default=Urgency.ROUTINE.value, sa_column_kwargs={"server_default": "routine"})
 
 
 class AppointmentSlot(SQLModel, table=True):
@@ -145,6 +149,7 @@ class WaitlistEntry(SQLModel, table=True):
     status: str = WaitlistStatus.WAITING.value
     created_at: datetime = Field(sa_type=UtcDateTime)
     appointment_id: uuid.UUID | None = None
+    urgency: str = Field(default=Urgency.ROUTINE.value, sa_column_kwargs={"server_default": "routine"})
 
 
 class PracticeCap(SQLModel, table=True):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.booking.domain.case_watch import CaseWatchPolicy
+from services.booking.domain.urgency import UrgentCapacityPolicy
 from shared.db import utcnow
 
 SERVICE = "booking"
@@ -18,6 +19,8 @@ class BookingContext:
     direct_bookings_per_week: int = 10
     attendance_review_after: timedelta = timedelta(hours=2)
     rebook_window: timedelta = timedelta(days=7)
+    # Booking by risk; the default (nothing held, no look-ahead) is earliest fit for every case.
+    urgent_capacity: UrgentCapacityPolicy = field(default_factory=UrgentCapacityPolicy)
     case_watch: CaseWatchPolicy = field(default_factory=CaseWatchPolicy)
 
 

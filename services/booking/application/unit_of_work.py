@@ -112,6 +112,8 @@ class AppointmentRepository(Protocol):
         *,
         home_practice_ods: str | None = None,
     ) -> int: ...
+    async def count_urgent_booked_since(self, pcn_code: str, since: datetime) -> int:
+        """Urgent appointments of the PCN booked (created) since an instant, cancelled ones not counted."""
 
 
 class WaitlistRepository(Protocol):
@@ -127,6 +129,9 @@ class WaitlistRepository(Protocol):
         offset: int = 0,
     ) -> list[WaitlistEntry]:
         """The PCN's (or one practice's patients') waiting cases, earliest deadline first."""
+
+    async def count_urgent_waiting(self, pcn_code: str, *, created_since: datetime | None = None) -> int:
+        """Urgent cases waiting in the PCN (only those waitlisted since an instant, if given)."""
 
 
 class CapRepository(Protocol):

@@ -1,8 +1,10 @@
 """Slot allocation: which free slots an appointment may take, and in which order booking looks.
 
 The earliest fitting slot wins: at the patient's own practice first, then anywhere in the PCN; a
-60-minute (complex) appointment takes two adjacent slots of one session. The SQL adapter answers the
-same question with an index; `first_fit` is the rule itself.
+60-minute (complex) appointment takes two adjacent slots of one session. Booking is by risk: the first
+slots of each session are held for urgent (C/D) cases until shortly before it starts (`HeldSlots`), and a
+routine case starts its search later in its window when urgent demand needs the earlier part
+(`domain.urgency`). The SQL adapter answers the same question with an index; `first_fit` is the rule.
 """
 
 from __future__ import annotations
@@ -12,13 +14,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.booking.domain.rota import SLOT_MINUTES, Slot
+from services.booking.domain.rota import SLOT, SLOT_MINUTES, Slot
 from shared.contracts.codes import Modality
 
 
 def slots_needed(minutes: int) -> int:
     """A 60-minute (complex) appointment takes two adjacent slots."""
     return max(1, -(-minutes // SLOT_MINUTES))
+
+
+def session_start_of(slot: Slot) -> datetime:
+    """A session's slots follow each other from its start: slot `seq` starts seq x 30 minutes in."""
+    return slot.starts_at - slot.seq * SLOT
+
+
+@dataclass(frozen=True)
+class HeldSlots:
+    """What a routine case may not take: the first `per_session` clinical slots of every session, held
+    for urgent cases until the session is near (it starts at or before `released_through`).
+
+    The first slots, not spread ones: they are adjacent, so a complex (60-minute) urgent case can be
+    booked into held capacity, and the urgent patient is seen at the start of the session, leaving the MHP
+    the rest of it for the safety plan and onward calls. `seq < N` is also a plain predicate for SQL.
+    """
+
+    per_session: int
+    released_through: datetime
+
+    def allows(self, slot: Slot) -> bool:
+        return slot.seq >= self.per_session or session_start_of(slot) <= self.released_through
+
+    def release_bounds(self) -> list[tuple[int, datetime]]:
+        """For each held position, the latest slot start already released (the same rule, for SQL)."""
+        return [(seq, self.released_through + seq * SLOT) for seq in range(self.per_session)]
 
 
 @dataclass(frozen=True)
@@ -32,11 +60,16 @@ class SlotQuery:
     not_before: datetime
     starts_before: datetime | None = None
     session_id: uuid.UUID | None = None
+    held: HeldSlots | None = None  # None: any free slot (an urgent case, or no capacity held)
+
+    def may_take(self, slot: Slot) -> bool:
+        """Whether the appointment may occupy `slot` at all: free, clinical, not held from it."""
+        return slot.bookable and (self.held is None or self.held.allows(slot))
 
     def may_start(self, slot: Slot) -> bool:
-        """Whether an appointment may start in `slot` (the second of two adjacent slots is only free)."""
+        """Whether an appointment may start in `slot` (the second of two adjacent slots only `may_take`)."""
         return (
-            slot.bookable
+            self.may_take(slot)
             and slot.starts_at >= self.not_before
             and (
                 slot.practice_ods == self.practice_ods
@@ -64,7 +97,7 @@ def first_fit(slots: Iterable[Slot], query: SlotQuery) -> list[Slot] | None:
         if slots_needed(query.minutes) == 1:
             return [slot]
         following = by_position.get((slot.session_id, slot.seq + 1))
-        if following is not None and following.bookable:
+        if following is not None and query.may_take(following):
             return [slot, following]
     return None
 

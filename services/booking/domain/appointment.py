@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.booking.domain.allocation import SlotQuery, appointment_modality, home_then_pcn
+from services.booking.domain.allocation import HeldSlots, SlotQuery, appointment_modality, home_then_pcn
 from services.booking.domain.events import AppointmentWasCancelled
 from services.booking.domain.rota import Slot
+from services.booking.domain.urgency import Urgency, is_urgent
 from shared.contracts.codes import (
     AppointmentType,
     AttendanceStatus,
@@ -71,6 +72,7 @@ class Appointment:
     cancelled_late: bool = False
     next_step: NextStep | None = None
     slot_ids: tuple[uuid.UUID, ...] = field(default=())
+    urgency: Urgency = Urgency.ROUTINE  # the case's, kept so a rebooking keeps it
 
     @property
     def is_booked(self) -> bool:
@@ -143,12 +145,14 @@ class Appointment:
             booked_by=self.booked_by,
             deadline_is_clinical=self.respond_by is not None,
             replaces=self.appointment_id,
+            urgency=self.urgency,
         )
 
 
 @dataclass(frozen=True)
 class BookingRequest:
-    """A case to book by its deadline: the earliest fitting slot, home practice first."""
+    """A case to book by its deadline and urgency: the earliest fitting slot it may take, home practice
+    first (a routine case: not a held slot, and from a later point when urgent demand needs the earlier)."""
 
     call_id: uuid.UUID | None
     correlation_id: uuid.UUID
@@ -161,9 +165,24 @@ class BookingRequest:
     booked_by: BookedBy = BookedBy.MHP_SERVICE
     deadline_is_clinical: bool = True
     replaces: uuid.UUID | None = None  # the cancelled appointment being rebooked, if any
+    urgency: Urgency = Urgency.ROUTINE
 
-    def searches(self, now: datetime, *, within_deadline: bool = True) -> list[SlotQuery]:
-        """Home practice first, then the PCN; a case already waiting takes any slot soonest."""
+    def is_urgent(self, now: datetime) -> bool:
+        return is_urgent(self.urgency, self.respond_by, now)
+
+    def searches(
+        self,
+        now: datetime,
+        *,
+        within_deadline: bool = True,
+        held: HeldSlots | None = None,
+        later_from: datetime | None = None,
+    ) -> list[SlotQuery]:
+        """Home practice first, then the PCN; a case already waiting takes any slot soonest.
+
+        `held`: the slots this case may not take yet. `later_from`: start looking there, then fall back to
+        the earliest slot of the window before the case is waitlisted.
+        """
         query = SlotQuery(
             self.pcn_code,
             None,
@@ -171,8 +190,12 @@ class BookingRequest:
             self.minutes,
             not_before=now,
             starts_before=self.respond_by if within_deadline else None,
+            held=held,
         )
-        return home_then_pcn(query, self.home_practice_ods)
+        earliest = home_then_pcn(query, self.home_practice_ods)
+        if later_from is None or later_from <= now:
+            return earliest
+        return home_then_pcn(replace(query, not_before=later_from), self.home_practice_ods) + earliest
 
     def appointment_on(self, slots: list[Slot], now: datetime) -> Appointment:
         return book_on(
@@ -187,6 +210,7 @@ class BookingRequest:
             booked_by=self.booked_by,
             respond_by=self.respond_by if self.deadline_is_clinical else None,
             now=now,
+            urgency=self.urgency,
         )
 
     @property
@@ -209,6 +233,7 @@ def book_on(
     respond_by: datetime | None,
     now: datetime,
     fallback_modality: Modality = Modality.TELEPHONE,
+    urgency: Urgency = Urgency.ROUTINE,
 ) -> Appointment:
     """A new appointment on the slots found for it (the caller claims them)."""
     return Appointment(
@@ -228,4 +253,5 @@ def book_on(
         respond_by=respond_by,
         created_at=now,
         slot_ids=tuple(s.slot_id for s in slots),
+        urgency=urgency,
     )

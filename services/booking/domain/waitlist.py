@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from services.booking.domain.appointment import BookingRequest
 from services.booking.domain.events import CaseNeedsEscalation, CaseWaitlisted
+from services.booking.domain.urgency import Urgency
 from shared.contracts.codes import AppointmentType, EscalationReason, EscalationTarget, Modality
 
 
@@ -34,6 +35,7 @@ class WaitlistEntry:
     appointment_type: AppointmentType = AppointmentType.INITIAL_ASSESSMENT
     status: WaitlistStatus = WaitlistStatus.WAITING
     appointment_id: uuid.UUID | None = None
+    urgency: Urgency = Urgency.ROUTINE
 
     @classmethod
     def of(cls, request: BookingRequest, *, cause_event_id: uuid.UUID, now: datetime) -> WaitlistEntry:
@@ -49,6 +51,7 @@ class WaitlistEntry:
             minutes=request.minutes,
             appointment_type=request.appointment_type,
             created_at=now,
+            urgency=request.urgency,
         )
 
     def request(self) -> BookingRequest:
@@ -61,6 +64,7 @@ class WaitlistEntry:
             modality=self.modality,
             minutes=self.minutes,
             appointment_type=self.appointment_type,
+            urgency=self.urgency,
         )
 
     def booked_as(self, appointment_id: uuid.UUID) -> None:

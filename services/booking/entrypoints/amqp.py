@@ -48,6 +48,7 @@ async def on_call_triaged(event: CallTriaged, uow: SqlBookingUnitOfWork, ctx: Bo
         minutes=data.appointment_minutes,
         supersedes=data.supersedes,
         cause=event,
+        triage_code=data.triage_code,
     )
     await book_from_triage(command, uow, ctx)
 

@@ -14,6 +14,7 @@ from services.booking.domain.allocation import SlotQuery, first_fit
 from services.booking.domain.appointment import Appointment, AppointmentStatus
 from services.booking.domain.direct_booking import Refusal
 from services.booking.domain.rota import RotaSession, SessionStatus, Slot, SlotKind, SlotStatus
+from services.booking.domain.urgency import Urgency
 from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus, by_deadline
 from shared.contracts.codes import AppointmentType, BookedBy, SessionPeriod
 from tests.support.clock import FakeClock
@@ -231,6 +232,15 @@ class FakeAppointments:
             for a in self.rows.values()
         )
 
+    async def count_urgent_booked_since(self, pcn_code: str, since: datetime) -> int:
+        return sum(
+            a.pcn_code == pcn_code
+            and a.urgency is Urgency.URGENT
+            and a.created_at >= since
+            and a.status is not AppointmentStatus.CANCELLED
+            for a in self.rows.values()
+        )
+
 
 class FakeWaitlist:
     def __init__(self) -> None:
@@ -265,6 +275,14 @@ class FakeWaitlist:
             if e.pcn_code == pcn_code and (practice_ods is None or e.practice_ods == practice_ods)
         )
         return [_copy(e) for e in found[offset : None if limit is None else offset + limit]]
+
+    async def count_urgent_waiting(self, pcn_code: str, *, created_since: datetime | None = None) -> int:
+        return sum(
+            e.pcn_code == pcn_code
+            and e.urgency is Urgency.URGENT
+            and (created_since is None or e.created_at >= created_since)
+            for e in self.waiting()
+        )
 
 
 class FakeCaps:

@@ -7,6 +7,7 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.allocation import book_or_waitlist, offer_to_waitlist, release
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment, BookingRequest
+from services.booking.domain.urgency import urgency_of_triage
 from services.booking.domain.waitlist import WaitlistEntry
 from shared.contracts.codes import CancelledBy
 from shared.errors import RuleViolation
@@ -37,6 +38,7 @@ async def book_from_triage(
             respond_by=cmd.respond_by,
             modality=cmd.modality,
             minutes=cmd.minutes,
+            urgency=urgency_of_triage(cmd.triage_code, cmd.respond_by, ctx.clock()),
         )
         outcome = await book_or_waitlist(uow, ctx, request, cause=cmd.cause)
     if live is not None:
