@@ -1,13 +1,21 @@
-"""Slot allocation: earliest fit, practice or PCN, modality, deadline, two adjacent slots for 60 minutes."""
+"""Slot allocation: earliest fit, practice or PCN, modality, deadline, 60 minutes, held urgent slots."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from services.booking.domain.allocation import SlotQuery, appointment_modality, first_fit, home_then_pcn
+from services.booking.domain.allocation import (
+    HeldSlots,
+    SlotQuery,
+    appointment_modality,
+    first_fit,
+    home_then_pcn,
+)
 from services.booking.domain.rota import RotaSession, Slot, SlotKind, SlotStatus
+from services.booking.domain.urgency import CLINICAL_SLOTS_PER_SESSION, UrgentCapacityPolicy
 from shared.contracts.codes import Modality, SessionPeriod
+from shared.working_time import LONDON
 
 from ..conftest import HOME, NOW, OTHER, PCN, TODAY
 from .conftest import plan
@@ -93,3 +101,52 @@ def test_an_appointment_takes_the_requested_modality_else_the_slots_else_the_fal
     assert appointment_modality(None, [slot]) is Modality.VIDEO
     slot.modality = None
     assert appointment_modality(None, [slot], Modality.FACE_TO_FACE) is Modality.FACE_TO_FACE
+
+
+# Booking by risk: the first slots of each session are held for urgent cases until the session is near.
+SESSION_START = datetime.combine(TODAY + timedelta(days=3), time(9), tzinfo=LONDON).astimezone(UTC)
+
+
+def held(per_session: int = 2, *, hold: timedelta = timedelta(hours=24), now: datetime = NOW) -> HeldSlots:
+    return HeldSlots(per_session, now + hold)
+
+
+def test_a_routine_case_skips_the_held_first_slots_of_a_session_not_yet_released() -> None:
+    slots = slots_of(plan(day=TODAY + timedelta(days=3)))
+    [urgent] = first_fit(slots, query()) or []
+    [routine] = first_fit(slots, query(held=held())) or []
+    assert (urgent.seq, routine.seq) == (0, 2)
+
+
+def test_held_slots_are_released_to_routine_cases_hold_before_the_session_starts() -> None:
+    slots = slots_of(plan(day=TODAY + timedelta(days=3)))
+    just_before = SESSION_START - timedelta(hours=24, minutes=1)
+    [still_held] = first_fit(slots, query(held=held(now=just_before))) or []
+    [released] = first_fit(slots, query(held=held(now=SESSION_START - timedelta(hours=24)))) or []
+    assert (still_held.seq, released.seq) == (2, 0)  # the whole session is released at once, seq 1 too
+    assert all(held(now=SESSION_START - timedelta(hours=24)).allows(s) for s in slots)
+
+
+def test_a_routine_sixty_minute_case_cannot_pair_a_free_slot_with_a_held_one() -> None:
+    slots = slots_of(plan(day=TODAY + timedelta(days=3)))
+    slots[0].status = SlotStatus.BOOKED  # seq 1 (held) and seq 2 (free) are adjacent
+    pair = first_fit(slots, query(minutes=60, held=held())) or []
+    assert [s.seq for s in pair] == [2, 3]
+    assert [s.seq for s in first_fit(slots, query(minutes=60)) or []] == [1, 2]  # an urgent case may
+
+
+def test_the_held_share_rounds_to_whole_slots_and_none_is_held_at_share_zero() -> None:
+    assert CLINICAL_SLOTS_PER_SESSION == 6
+    assert [UrgentCapacityPolicy(share=s).held_per_session for s in (0, 0.1, 0.4, 0.5, 1)] == [0, 1, 2, 3, 6]
+    assert UrgentCapacityPolicy(share=0).held_for_routine(NOW) is None
+    assert UrgentCapacityPolicy(share=0.4, hold=timedelta(hours=6)).held_for_routine(NOW) == HeldSlots(
+        2, NOW + timedelta(hours=6)
+    )
+
+
+def test_release_bounds_say_the_same_as_allows_for_every_held_position() -> None:
+    rule = held(3)
+    for slot in slots_of(plan(day=TODAY + timedelta(days=1)), plan(day=TODAY + timedelta(days=2))):
+        bounds = dict(rule.release_bounds())
+        by_bounds = slot.seq >= rule.per_session or slot.starts_at <= bounds[slot.seq]
+        assert by_bounds == rule.allows(slot)
