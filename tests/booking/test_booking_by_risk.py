@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from benchmarks.booking_by_risk import before_and_after
 from services.booking.adapters import mapping
 from services.booking.adapters.slot_search import find_slots
 from services.booking.adapters.unit_of_work import SqlBookingUnitOfWork
@@ -157,3 +158,12 @@ async def test_the_sql_search_and_first_fit_answer_the_same_with_held_slots(db: 
                 assert [s.starts_at for s in by_sql] == [s.starts_at for s in by_rule], query
                 assert not by_sql or query.may_start(by_sql[0])
                 assert all(query.may_take(s) for s in by_sql)
+
+
+async def test_the_benchmark_shows_protection_books_more_c_and_d_cases_inside_their_deadlines() -> None:
+    # A small skewed mix (few urgent cases among many routine ones) on a tight rota.
+    mix = {TriageCode.C: 12, TriageCode.D: 18, TriageCode.E: 70}
+    off, on = await before_and_after(100, days=4, capacity=0.7, seed=5, mix=mix)
+    assert on.share_booked(TriageCode.C, TriageCode.D) > off.share_booked(TriageCode.C, TriageCode.D)
+    assert on.e_in_first_three_days < off.e_in_first_three_days
+    assert on.journeys == off.journeys
