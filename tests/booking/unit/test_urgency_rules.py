@@ -157,7 +157,7 @@ async def test_a_routine_case_falls_back_to_the_earliest_slot_when_nothing_fits_
     assert routine.starts_at.date() == TODAY
 
 
-async def test_a_waitlisted_routine_case_is_not_offered_a_held_slot(
+async def test_a_routine_case_waits_rather_than_take_a_held_slot(
     uow: FakeBookingUnitOfWork, clock: FakeClock
 ) -> None:
     ctx = protected(clock, dataclasses.replace(PROTECTED, share=1.0, demand_look_ahead=timedelta(0)))
