@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from services.booking.adapters.case_watch_tables import WATCH_TABLES
 from services.booking.domain.appointment import AppointmentStatus
 from services.booking.domain.rota import SessionStatus, SlotStatus
 from services.booking.domain.urgency import Urgency
@@ -180,4 +181,5 @@ TABLES = (
     WaitlistEntry.__table__,  # type: ignore[attr-defined]
     PracticeCap.__table__,  # type: ignore[attr-defined]
     DirectBookingRefusal.__table__,  # type: ignore[attr-defined]
+    *WATCH_TABLES,
 )

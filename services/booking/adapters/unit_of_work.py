@@ -9,6 +9,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.booking.adapters.case_watch_repositories import SqlCaseWatch, SqlDecisions
 from services.booking.adapters.repositories import SqlAppointments, SqlCaps, SqlRefusals, SqlWaitlist
 from services.booking.adapters.rota_repositories import SqlSessions, SqlSlots
 from services.booking.application.unit_of_work import SlotTaken
@@ -25,6 +26,8 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
         self.waitlist = SqlWaitlist(session)
         self.caps = SqlCaps(session)
         self.refusals = SqlRefusals(session)
+        self.decisions = SqlDecisions(session)
+        self.watch = SqlCaseWatch(session)
 
     @classmethod
     @asynccontextmanager

@@ -13,10 +13,12 @@ from typing import Any, Protocol
 
 from services.booking.domain.allocation import SlotQuery
 from services.booking.domain.appointment import Appointment
+from services.booking.domain.case_watch import WaitlistWatch
+from services.booking.domain.decisions import IgnoredDecision, TriageDecision
 from services.booking.domain.direct_booking import Refusal
 from services.booking.domain.rota import RotaSession, Slot, SlotStatus
 from services.booking.domain.waitlist import WaitlistEntry
-from shared.contracts.codes import AppointmentType, Modality, SessionPeriod
+from shared.contracts.codes import AppointmentType, Modality, SessionPeriod, TriageCode
 from shared.contracts.envelope import Envelope
 from shared.errors import NotYet
 
@@ -134,6 +136,49 @@ class WaitlistRepository(Protocol):
         """Urgent cases waiting in the PCN (only those waitlisted since an instant, if given)."""
 
 
+class DecisionRepository(Protocol):
+    """Per call, the newest triage decision booking applied; and the decisions it ignored (for audit)."""
+
+    async def applied_for(self, call_id: uuid.UUID) -> TriageDecision | None: ...
+    async def apply(
+        self, decision: TriageDecision, *, replacing: TriageDecision | None, at: datetime
+    ) -> None:
+        """Compare-and-set: record `decision` as the call's, if `replacing` is still the one recorded.
+
+        Raises DecisionRaced if another unit of work recorded another decision for the call meanwhile.
+        """
+
+    async def record_ignored(self, ignored: IgnoredDecision) -> None: ...
+
+
+class CaseWatchRepository(Protocol):
+    """The watchdog's view: waiting cases due a look, appointments without an outcome, and its claims."""
+
+    async def waiting_due(self, now: datetime, limit: int) -> list[WatchedCase]:
+        """Waiting entries never looked at, or whose next look is due; oldest due first."""
+
+    async def claim(self, previous: WaitlistWatch | None, claimed: WaitlistWatch) -> bool:
+        """Compare-and-set: True if `previous` was still the entry's watch state (None: none yet)."""
+
+    async def outcomes_missing(self, ended_by: datetime, limit: int) -> list[Appointment]:
+        """Appointments still booked that ended by `ended_by` and were not escalated for it yet."""
+
+    async def claim_outcome_escalation(self, appointment_id: uuid.UUID, at: datetime) -> bool:
+        """True once per appointment: the claim that makes the missing-outcome escalation fire once."""
+
+
+class DecisionRaced(NotYet):
+    """Another unit of work applied a decision for the call first: a retry orders this one against it."""
+
+
+@dataclass(frozen=True)
+class WatchedCase:
+    entry: WaitlistEntry
+    watch: WaitlistWatch | None
+    triage_code: TriageCode | None
+    """The call's applied triage code; None for a case without a call (a rebooked direct booking)."""
+
+
 class CapRepository(Protocol):
     async def get(self, practice_ods: str) -> int | None: ...
     async def set(self, practice_ods: str, weekly_direct_bookings: int) -> None: ...
@@ -160,5 +205,9 @@ class BookingUnitOfWork(Protocol):
     def caps(self) -> CapRepository: ...
     @property
     def refusals(self) -> RefusalRepository: ...
+    @property
+    def decisions(self) -> DecisionRepository: ...
+    @property
+    def watch(self) -> CaseWatchRepository: ...
 
     def add_event(self, event: Envelope[Any]) -> None: ...

@@ -91,7 +91,9 @@ def next_watch_step(
     if breached and watch.breach_escalated_at is None:
         claimed = replace(claimed, breach_escalated_at=now)
     reason = (
-        EscalationReason.APPOINTMENT_DEADLINE_BREACH if breached else EscalationReason.APPOINTMENT_DEADLINE_AT_RISK
+        EscalationReason.APPOINTMENT_DEADLINE_BREACH
+        if breached
+        else EscalationReason.APPOINTMENT_DEADLINE_AT_RISK
     )
     escalation = CaseNeedsEscalation(
         target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
@@ -112,7 +114,7 @@ def outcome_review_due(appointment: Appointment, review_after: timedelta, now: d
 
 
 def outcome_missing(appointment: Appointment, review_after: timedelta) -> CaseNeedsEscalation:
-    """The practice's clinical lead must find out whether the patient was seen (booking never guesses a DNA)."""
+    """The practice's clinical lead must find out if the patient was seen (booking never guesses a DNA)."""
     return CaseNeedsEscalation(
         target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
         reason=EscalationReason.OUTCOME_MISSING,

@@ -1,4 +1,4 @@
-"""Which triage decision on a call is the newest: booking applies only that one, in whatever order they arrive.
+"""Which triage decision on a call is the newest: booking applies only that one, whatever the arrival order.
 
 The relay publishes concurrently and redeliveries requeue, so a re-triage can overtake the decision it
 replaces. `decision_sequence` orders them (1 for the first decision, one more per re-triage); a producer

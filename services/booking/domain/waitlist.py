@@ -84,12 +84,19 @@ def by_deadline(entries: Iterable[WaitlistEntry]) -> list[WaitlistEntry]:
 def waitlisting_events(
     entry: WaitlistEntry, replaces: uuid.UUID | None, call_id: uuid.UUID | None
 ) -> list[CaseWaitlisted | CaseNeedsEscalation]:
-    """A waiting case is announced and its practice's clinical lead told: the deadline is at risk."""
+    """A waiting case is announced and its practice's clinical lead told: the deadline is at risk, or (when
+    it replaces an appointment the provider cancelled) the case lost its appointment and was not rebooked.
+    """
+    reason = (
+        EscalationReason.APPOINTMENT_DEADLINE_AT_RISK
+        if replaces is None
+        else EscalationReason.APPOINTMENT_CANCELLED
+    )
     return [
         CaseWaitlisted(entry),
         CaseNeedsEscalation(
             target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
-            reason=EscalationReason.APPOINTMENT_DEADLINE_AT_RISK,
+            reason=reason,
             pcn_code=entry.pcn_code,
             practice_ods=entry.practice_ods,
             correlation_id=entry.correlation_id,

@@ -49,6 +49,7 @@ async def on_call_triaged(event: CallTriaged, uow: SqlBookingUnitOfWork, ctx: Bo
         supersedes=data.supersedes,
         cause=event,
         triage_code=data.triage_code,
+        decision_sequence=data.decision_sequence,
     )
     await book_from_triage(command, uow, ctx)
 

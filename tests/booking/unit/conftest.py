@@ -67,6 +67,8 @@ def book_from(event: CallTriaged) -> BookFromTriage:
         minutes=data.appointment_minutes,
         supersedes=data.supersedes,
         cause=event,
+        decision_sequence=data.decision_sequence,
+        triage_code=data.triage_code,
     )
 
 

@@ -17,6 +17,7 @@ from services.booking.domain.rota import RotaSession, SessionStatus, Slot, SlotK
 from services.booking.domain.urgency import Urgency
 from services.booking.domain.waitlist import WaitlistEntry, WaitlistStatus, by_deadline
 from shared.contracts.codes import AppointmentType, BookedBy, SessionPeriod
+from tests.booking.unit.case_watch_fakes import FakeCaseWatch, FakeDecisions
 from tests.support.clock import FakeClock
 from tests.support.fake_uow import FakeUnitOfWork
 
@@ -326,6 +327,8 @@ class FakeBookingUnitOfWork(FakeUnitOfWork):
         self.waitlist = FakeWaitlist()
         self.caps = FakeCaps()
         self.refusals = FakeRefusals()
+        self.decisions = FakeDecisions()
+        self.watch = FakeCaseWatch(self.waitlist, self.appointments, self.decisions)
 
 
 def context(clock: FakeClock, **overrides: object) -> BookingContext:

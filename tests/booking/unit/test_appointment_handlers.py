@@ -88,13 +88,15 @@ async def test_a_practice_notice_is_not_re_announced_and_is_idempotent(
 ) -> None:
     await schedule(uow, ctx, plan())
     held = await booked(uow, ctx)
-    notice = CancelAppointment(held.appointment_id, CancelledBy.PROVIDER, notice=True)
+    practice_event = call()  # the practice's own appointment.cancelled, in the tests: any event will do
+    notice = CancelAppointment(held.appointment_id, CancelledBy.PATIENT, notice=True, cause=practice_event)
     await cancel_appointment(notice, uow, ctx)
     assert uow.events_of(AppointmentCancelled) == []
-    assert uow.appointments.rows[held.appointment_id].attendance is AttendanceStatus.CANCELLED_BY_PROVIDER
+    assert uow.appointments.rows[held.appointment_id].attendance is AttendanceStatus.CANCELLED_BY_PATIENT
     assert uow.appointments.live_claims == {}
     again = await cancel_appointment(notice, uow, ctx)
     assert again.status is AppointmentStatus.CANCELLED
+    assert uow.events == []
 
 
 async def test_an_unknown_appointment_is_not_found_for_a_request_and_not_known_yet_for_a_notice(

@@ -156,10 +156,18 @@ async def test_a_re_triage_withdraws_a_waiting_entry_and_books_again(
 ) -> None:
     first = call(hours=24)
     await book_from_triage(book_from(first), uow, ctx)  # no rota at all: waits
-    await schedule(uow, ctx, plan())
     again = call(call_id=first.data.call_id, supersedes=first.event_id, correlation_id=first.correlation_id)
-    assert isinstance(await book_from_triage(book_from(again), uow, ctx), Appointment)
-    assert [e.status for e in uow.waitlist.rows.values()] == [WaitlistStatus.WITHDRAWN]
+    assert isinstance(await book_from_triage(book_from(again), uow, ctx), WaitlistEntry)
+    assert [e.status for e in uow.waitlist.rows.values()] == [
+        WaitlistStatus.WITHDRAWN,
+        WaitlistStatus.WAITING,
+    ]
+    [waiting] = uow.waitlist.waiting()
+    assert waiting.cause_event_id == again.event_id
+    await schedule(uow, ctx, plan())  # a new session serves the waiting case (the re-triage's)
+    [booked] = uow.appointments.rows.values()
+    assert booked.call_id == first.data.call_id
+    assert uow.waitlist.rows[waiting.entry_id].status is WaitlistStatus.BOOKED
 
 
 async def test_a_slot_taken_between_search_and_claim_fails_the_unit_of_work(

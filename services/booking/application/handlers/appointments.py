@@ -1,4 +1,9 @@
-"""After booking: cancellation, attendance, did-not-attend, and the follow-up an attendance books."""
+"""After booking: cancellation, attendance, did-not-attend, and the follow-up an attendance books.
+
+A cancellation never drops the case: one by the provider is rebooked inside the case's deadline, else
+waitlisted and escalated; one by the patient is announced (`appointment.cancelled`, by the practice's own
+notice or by booking for a request) and referrals opens its follow-up from it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ from typing import Any
 
 from services.booking.application.commands import CancelAppointment, RecordAttendance, RecordDna
 from services.booking.application.context import BookingContext
-from services.booking.application.handlers.allocation import claim_first, offer_to_waitlist, release
+from services.booking.application.handlers.allocation import (
+    book_or_waitlist,
+    claim_first,
+    offer_to_waitlist,
+    release,
+)
 from services.booking.application.publishing import publish
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment, book_on
-from services.booking.domain.events import AppointmentWasBooked
+from services.booking.domain.events import AppointmentWasBooked, AppointmentWasCancelled
 from services.booking.domain.follow_up import (
     LOOK_AHEAD_SESSIONS,
     follow_up_overdue,
@@ -19,7 +29,7 @@ from services.booking.domain.follow_up import (
     next_session_searches,
 )
 from services.booking.domain.rota import SLOT_MINUTES
-from shared.contracts.codes import AppointmentType, BookedBy
+from shared.contracts.codes import AppointmentType, BookedBy, CancelledBy
 from shared.contracts.envelope import Envelope
 from shared.errors import NotYet, RuleViolation
 
@@ -63,9 +73,35 @@ async def cancel_appointment(
     if cmd.notice and not appointment.is_booked:
         return appointment  # already cancelled (or attended): nothing to free
     events = appointment.cancel(cmd.cancelled_by, late=cmd.late)
-    await release(uow, appointment, events, announce=not cmd.notice, cause=cmd.cause)
+    if cmd.cancelled_by is CancelledBy.PROVIDER:
+        await _rebook_for_provider(cmd, uow, ctx, appointment, events)
+    else:  # the patient's choice: not rebooked behind their back; the announcement opens the follow-up
+        await release(uow, appointment, events, announce=not cmd.notice, cause=cmd.cause)
     await offer_to_waitlist(uow, ctx, appointment.pcn_code, cause=cmd.cause)
     return appointment
+
+
+async def _rebook_for_provider(
+    cmd: CancelAppointment,
+    uow: BookingUnitOfWork,
+    ctx: BookingContext,
+    appointment: Appointment,
+    events: list[AppointmentWasCancelled],
+) -> None:
+    """Rebook inside the case's deadline, else waitlist and escalate (appointment_cancelled).
+
+    The cancelled appointment keeps its slots claimed while booking looks, so the case is never put back
+    into the time the provider just cancelled; they are freed (and offered to the waitlist) after.
+    """
+    await uow.appointments.save(appointment)  # no longer the call's live booking: the new one may be
+    if cmd.notice:  # the practice announced it: its notice is what the rebooking answers
+        if cmd.cause is None:
+            raise RuleViolation("cause: a practice's notice names the event it came from")
+        cause = cmd.cause
+    else:
+        [cause] = publish(uow, events, cmd.cause)
+    await book_or_waitlist(uow, ctx, appointment.rebooking(ctx.rebook_window), cause=cause)
+    await release(uow, appointment, events, announce=False, cause=cmd.cause)
 
 
 async def record_dna(cmd: RecordDna, uow: BookingUnitOfWork, ctx: BookingContext) -> Appointment:

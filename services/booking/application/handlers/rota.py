@@ -1,4 +1,5 @@
-"""The rota: load sessions, cancel one (its appointments rebooked or waitlisted), set a practice's cap."""
+"""The rota: load sessions (the waitlist served first), cancel one (its appointments rebooked or
+waitlisted), set a practice's cap."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from dataclasses import dataclass
 
 from services.booking.application.commands import CancelSession, LoadRota, SetDirectBookingCap
 from services.booking.application.context import BookingContext
-from services.booking.application.handlers.allocation import book_or_waitlist, release
+from services.booking.application.handlers.allocation import (
+    WAITLIST_OFFERS,
+    book_or_waitlist,
+    offer_to_waitlist,
+    release,
+)
 from services.booking.application.publishing import publish
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment
@@ -27,10 +33,14 @@ class RotaLoaded:
 
 
 async def load_rota(cmd: LoadRota, uow: BookingUnitOfWork, ctx: BookingContext) -> RotaLoaded:
-    """Create sessions and their slots; a session already on the rota is left as it is (reloads are safe)."""
+    """Create sessions and their slots; a session already on the rota is left as it is (reloads are safe).
+
+    New capacity serves the PCN's waiting cases first, earliest deadline first, before any new case.
+    """
     check_rota_window(cmd.sessions, ctx.clock())  # all or nothing: one bad row refuses the whole rota
     created: list[uuid.UUID] = []
     existing = 0
+    gained: set[str] = set()
     for plan in cmd.sessions:
         if await uow.sessions.exists(plan.practice_ods, plan.session_date, plan.period):
             existing += 1
@@ -39,6 +49,11 @@ async def load_rota(cmd: LoadRota, uow: BookingUnitOfWork, ctx: BookingContext) 
         await uow.sessions.add(session)
         publish(uow, events, None)
         created.append(session.session_id)
+        gained.add(session.pcn_code)
+    for pcn_code in sorted(gained):
+        # A whole page booked: more may be waiting behind it, and the new sessions may hold them too.
+        while await offer_to_waitlist(uow, ctx, pcn_code, cause=None) == WAITLIST_OFFERS:
+            pass
     return RotaLoaded(session_ids=created, already_on_rota=existing)
 
 

@@ -1,4 +1,8 @@
-"""A triage decision books the case by its deadline; a re-triage replaces what the earlier one booked."""
+"""A triage decision books the case by its deadline; a newer re-triage replaces what the earlier one booked.
+
+Decisions are applied in their order, not their arrival: one older than the decision applied for the call
+(domain/decisions.py) is recorded as ignored and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,46 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.allocation import book_or_waitlist, offer_to_waitlist, release
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment, BookingRequest
+from services.booking.domain.decisions import IgnoredDecision, Ordering, TriageDecision, order_against
 from services.booking.domain.urgency import urgency_of_triage
 from services.booking.domain.waitlist import WaitlistEntry
 from shared.contracts.codes import CancelledBy
 from shared.errors import RuleViolation
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 async def book_from_triage(
     cmd: BookFromTriage, uow: BookingUnitOfWork, ctx: BookingContext
 ) -> Appointment | WaitlistEntry | None:
+    """Book, waitlist, or (for a disposition without an appointment, e.g. escalate for A/B) only cancel
+    what an earlier decision booked. None when nothing is booked."""
+    decision = TriageDecision.of(
+        event_id=cmd.cause.event_id,
+        call_id=cmd.call_id,
+        decision_sequence=cmd.decision_sequence,
+        supersedes=cmd.supersedes,
+        decided_at=cmd.cause.occurred_at,
+        triage_code=cmd.triage_code,
+    )
+    applied = await uow.decisions.applied_for(cmd.call_id)
+    ordering = order_against(decision, applied)
+    if applied is not None and ordering is not Ordering.NEWER:
+        await uow.decisions.record_ignored(IgnoredDecision(decision, ordering, applied, ctx.clock()))
+        # The sequences only: nothing here identifies the patient.
+        log.info(
+            "triage_decision_ignored",
+            ordering=ordering.value,
+            decision_sequence=decision.sequence,
+            applied_sequence=applied.sequence,
+        )
+        return None
     live = await uow.appointments.live_initial_for_call(cmd.call_id)
     waiting = await uow.waitlist.waiting_for_call(cmd.call_id)
-    if cmd.supersedes is None and (live is not None or waiting is not None):
-        return None  # the same decision re-sent under a new event id: one call, one booking
+    if applied is None and cmd.supersedes is None and (live is not None or waiting is not None):
+        return None  # booked before decisions were recorded (an older release): the first decision re-sent
+    await uow.decisions.apply(decision, replacing=applied, at=ctx.clock())
     if live is not None:
         await release(uow, live, live.cancel(CancelledBy.PROVIDER), announce=True, cause=cmd.cause)
     if waiting is not None:
