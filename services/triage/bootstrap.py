@@ -38,6 +38,8 @@ def build_host(
         producer=f"{settings.organisation_code}/{SERVICE}",
         clock=clock,
         callbacks=settings.callback_policy(),
+        red_flags=settings.red_flags(),
+        out_of_hours=settings.out_of_hours_policy(),
     )
     watchdog = deadline_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return TriageHost(

@@ -6,12 +6,16 @@ The working calendar (`TRIAGE_WORKING_WEEKDAYS`, `TRIAGE_WORKING_TIMEZONE`, `TRI
 
 import os
 from datetime import time
+from pathlib import Path
 
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.triage.adapters.red_flag_file import DEFAULT_RED_FLAGS_FILE, load_red_flags
 from services.triage.domain.deadlines import CallbackPolicy, CallbackTarget
-from shared.contracts.codes import Channel
+from services.triage.domain.out_of_hours import OutOfHoursPolicy
+from services.triage.domain.red_flags import RedFlagVocabulary
+from shared.contracts.codes import Channel, EscalationTarget
 from shared.settings import ServiceSettings
 from shared.working_time import WorkingHours
 
@@ -39,10 +43,20 @@ class TriageSettings(ServiceSettings):
     )
     pcn_callback_targets: dict[str, dict[Channel, str]] = Field(default={})
     watchdog_interval_seconds: float = Field(default=30.0, gt=0)
+    red_flags_file: Path = Field(
+        default=DEFAULT_RED_FLAGS_FILE,
+        description="The trust's red-flag phrases (YAML; format in the shipped file's header).",
+    )
+    out_of_hours_route: EscalationTarget = Field(
+        default=EscalationTarget.CRISIS_TEAM,
+        description="Where a red-flag call arriving out of working hours is escalated at once (or duty_gp).",
+    )
 
     @model_validator(mode="after")
     def _policy_is_valid(self) -> "TriageSettings":
         self.callback_policy()  # fail at start-up, not at the first call
+        self.out_of_hours_policy()
+        self.red_flags()
         self.require_trust_producer()
         return self
 
@@ -60,3 +74,10 @@ class TriageSettings(ServiceSettings):
                 for pcn, targets in self.pcn_callback_targets.items()
             },
         )
+
+    def out_of_hours_policy(self) -> OutOfHoursPolicy:
+        return OutOfHoursPolicy(hours=self.working_hours(), route=self.out_of_hours_route)
+
+    def red_flags(self) -> RedFlagVocabulary:
+        """The trust's vocabulary, validated: an empty, malformed or over-broad file stops the service."""
+        return load_red_flags(self.red_flags_file)

@@ -22,6 +22,7 @@ from shared.contracts.codes import (
     Channel,
     Destination,
     Disposition,
+    EscalationTarget,
     Modality,
     OutOfScopeReason,
     TriageCode,
@@ -45,6 +46,7 @@ def _call(row: TriageCall) -> Call:
         "caller_urgency": CallerUrgency(row.caller_urgency),
         "priority": Priority(row.priority),
         "status": CallStatus(row.status),
+        "out_of_hours_escalated_to": _optional(EscalationTarget, row.out_of_hours_escalated_to),
     }
     return Call(**(row.model_dump() | enums))
 
@@ -69,7 +71,11 @@ class SqlCallRepository:
                 (col(TriageCall.call_id) == call.call_id)
                 & (current.is_(None) if replacing is None else current == replacing)
             )
-            .values(status=call.status.value, latest_decision_id=call.latest_decision_id)
+            .values(
+                status=call.status.value,
+                latest_decision_id=call.latest_decision_id,
+                decision_sequence=call.decision_sequence,
+            )
         )
         if result.rowcount != 1:
             raise ConcurrentDecision()

@@ -34,11 +34,17 @@ class TriageCall(SQLModel, table=True):
     priority: int = 2
     status: str = "awaiting_triage"
     latest_decision_id: uuid.UUID | None = None
+    # The current decision's place in the call's sequence (0 before the first); see TriageDecision.
+    decision_sequence: int = 0
     # Set at intake from the PCN's callback target in working time; the watchdog escalates past it.
     callback_due_at: datetime = Field(sa_type=UtcDateTime)
     # Set once, in the same transaction as the duty-GP case.escalated, so it never fires twice.
     escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     escalation_event_id: uuid.UUID | None = None
+    # Set once, at intake, with the case.escalated of a red-flag call arriving out of working hours.
+    out_of_hours_escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    out_of_hours_escalated_to: str | None = None
+    out_of_hours_escalation_event_id: uuid.UUID | None = None
 
 
 class TriageDecision(SQLModel, table=True):
@@ -64,6 +70,8 @@ class TriageDecision(SQLModel, table=True):
     contact_outcome: str | None = None
     complex_needs: bool = False
     escalation_event_id: uuid.UUID | None = None
+    # 1 for the call's first decision, one more per re-triage: published, so consumers apply the newest.
+    decision_sequence: int
     # The risk formulation stays here: least data, it is never put in an event.
     risk_summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     risk_thoughts: bool | None = None

@@ -35,6 +35,7 @@ def call_triaged(call: Call, decided: Decided, *, producer: str) -> CallTriaged:
             out_of_scope_reason=decision.out_of_scope_reason,
             destination=decision.destination,
             supersedes=superseded.event_id if superseded else None,
+            decision_sequence=decision.decision_sequence,
             clinician=decision.clinician,
         ),
         **_in_the_calls_journey(call, producer),
@@ -73,6 +74,23 @@ def deadline_escalated(call: Call, now: datetime, *, producer: str) -> CaseEscal
             reason=EscalationReason.TRIAGE_DEADLINE_BREACH,
             call_id=call.call_id,
             due_at=call.callback_due_at,
+        ),
+        **_in_the_calls_journey(call, producer),
+        occurred_at=now,
+    )
+
+
+def out_of_hours_escalated(
+    call: Call, route: EscalationTarget, now: datetime, *, producer: str
+) -> CaseEscalated:
+    """A red-flag call arrived out of hours: the route must act now. Ids and times only, no patient data."""
+    return CaseEscalated.create(
+        CaseEscalatedData(
+            escalation_id=uuid.uuid4(),
+            target=route,
+            reason=EscalationReason.RED_FLAG_OUT_OF_HOURS,
+            call_id=call.call_id,
+            due_at=now,
         ),
         **_in_the_calls_journey(call, producer),
         occurred_at=now,

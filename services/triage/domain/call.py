@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from services.triage.domain.deadlines import CallbackPolicy, deadline_breached
-from services.triage.domain.intake import Priority, check_identity, has_red_flags, worklist_priority
+from services.triage.domain.intake import Priority, check_identity, worklist_priority
 from services.triage.domain.mhts import (
     ContactOutcome,
     DecisionInput,
@@ -16,16 +16,22 @@ from services.triage.domain.mhts import (
     RiskFormulation,
     triage_outcome,
 )
+from services.triage.domain.out_of_hours import OutOfHoursPolicy
+from services.triage.domain.red_flags import RedFlagVocabulary
 from shared.contracts.codes import (
     CallerUrgency,
     Channel,
     Destination,
     Disposition,
+    EscalationTarget,
     Modality,
     OutOfScopeReason,
     TriageCode,
 )
 from shared.errors import RuleViolation
+
+MAX_DECISIONS = 10_000
+"""The contract's bound on `decision_sequence`; a call re-triaged this often is a fault, not care."""
 
 
 class CallStatus(StrEnum):
@@ -80,6 +86,8 @@ class Decision:
     supersedes: uuid.UUID | None = None
     superseded_by: uuid.UUID | None = None
     escalation_event_id: uuid.UUID | None = None
+    # 1 for the call's first decision, one more per re-triage: consumers apply only the highest they saw.
+    decision_sequence: int = 1
 
 
 # What makes two decisions on a call the same clinical decision: everything that reaches the patient's
@@ -137,9 +145,15 @@ class Call:
     priority: Priority = Priority.ROUTINE
     status: CallStatus = CallStatus.AWAITING_TRIAGE
     latest_decision_id: uuid.UUID | None = None
+    # The current decision's decision_sequence; 0 before the first decision.
+    decision_sequence: int = 0
     # Set once, together with the duty-GP case.escalated, so it never fires twice.
     escalated_at: datetime | None = None
     escalation_event_id: uuid.UUID | None = None
+    # Set once, at intake, with the case.escalated to the out-of-hours route for a red-flag call.
+    out_of_hours_escalated_at: datetime | None = None
+    out_of_hours_escalated_to: EscalationTarget | None = None
+    out_of_hours_escalation_event_id: uuid.UUID | None = None
 
     @classmethod
     def receive(
@@ -157,6 +171,7 @@ class Call:
         date_of_birth: date,
         received_at: datetime,
         callbacks: CallbackPolicy,
+        red_flags: RedFlagVocabulary,
     ) -> Call:
         """A new call on the worklist with its priority and callback deadline (or ImplausibleIdentity)."""
         try:
@@ -165,6 +180,7 @@ class Call:
         except OverflowError:
             # The contract bounds instants (2000 to two years ahead); this only guards against a looser one.
             raise RuleViolation("occurred_at: too far from now to count working time from") from None
+        flagged = red_flags.matches(reason)
         return cls(
             call_id=call_id,
             correlation_id=correlation_id,
@@ -178,8 +194,8 @@ class Call:
             date_of_birth=date_of_birth,
             received_at=received_at,
             callback_due_at=callback_due_at,
-            red_flags=has_red_flags(reason),
-            priority=worklist_priority(reason, caller_urgency),
+            red_flags=flagged,
+            priority=worklist_priority(flagged, caller_urgency),
         )
 
     def check_resent(self, nhs_number: str, date_of_birth: date) -> None:
@@ -197,6 +213,9 @@ class Call:
         """
         if (current.decision_id if current else None) != self.latest_decision_id:
             raise RuleViolation("decision: the call's current decision was not given; reload the call")
+        sequence = (current.decision_sequence if current else 0) + 1
+        if sequence > MAX_DECISIONS:
+            raise RuleViolation(f"decision: a call takes at most {MAX_DECISIONS} decisions")
         outcome = triage_outcome(
             decision, date_of_birth=self.date_of_birth, called_at=self.received_at, decided_at=decided_at
         )
@@ -218,6 +237,7 @@ class Call:
             risk=decision.risk,
             supersedes=current.decision_id if current else None,
             escalation_event_id=uuid.uuid4() if outcome.escalate_to is not None else None,
+            decision_sequence=sequence,
         )
         if current is not None and same_clinical_decision(current, recorded):
             note = "the same clinical decision as the call's current one: kept, nothing changed"
@@ -226,6 +246,7 @@ class Call:
             current.superseded_by = recorded.decision_id
         self.status = CallStatus.TRIAGED
         self.latest_decision_id = recorded.decision_id
+        self.decision_sequence = recorded.decision_sequence
         return Decided(recorded, outcome, superseded=current)
 
     # --- callback deadline -------------------------------------------------------------------------
@@ -249,3 +270,23 @@ class Call:
             raise RuleViolation("call: only an untriaged call past its deadline is escalated, once")
         self.escalated_at = now
         self.escalation_event_id = event_id
+
+    # --- red flags out of hours --------------------------------------------------------------------
+
+    def needs_out_of_hours_escalation(self, policy: OutOfHoursPolicy, now: datetime) -> bool:
+        """Red flags in a call that arrived while nobody works the list, not yet sent to the route."""
+        return (
+            self.red_flags
+            and self.status is CallStatus.AWAITING_TRIAGE
+            and self.out_of_hours_escalated_at is None
+            and policy.out_of_hours(self.received_at, now)
+        )
+
+    def mark_out_of_hours_escalated(
+        self, policy: OutOfHoursPolicy, now: datetime, event_id: uuid.UUID
+    ) -> None:
+        if not self.needs_out_of_hours_escalation(policy, now):
+            raise RuleViolation("call: only a red-flag call arriving out of hours is escalated at once, once")
+        self.out_of_hours_escalated_at = now
+        self.out_of_hours_escalated_to = policy.route
+        self.out_of_hours_escalation_event_id = event_id

@@ -1,11 +1,11 @@
 """Rules applied when a call arrives: is the caller's identity plausible, where does it go on the worklist.
 
-No risk score is computed (NICE NG225): red flags only order the worklist.
+No risk score is computed (NICE NG225): red flags (the trust's vocabulary, `red_flags`) only order the
+worklist.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import IntEnum
 
@@ -13,13 +13,6 @@ from shared.contracts.codes import CallerUrgency
 from shared.contracts.text import date_of_birth_problem
 from shared.errors import RuleViolation
 from shared.working_time import LONDON
-
-RED_FLAG_PATTERN = re.compile(
-    r"\b(suicid\w*|kill (myself|himself|herself|themselves)|end (my|his|her|their) life|overdos\w*"
-    r"|self[- ]?harm\w*|cutting|hurt (someone|others|people)|harm (to )?others|voices|hallucinat\w*"
-    r"|psychos\w*|psychotic|paranoi\w*)\b",
-    re.IGNORECASE,
-)
 
 
 class Priority(IntEnum):
@@ -34,13 +27,8 @@ class ImplausibleIdentity(RuleViolation):
     """The caller's date of birth cannot be right; the reason names the field, never its value."""
 
 
-def has_red_flags(reason: str) -> bool:
-    """Words in the call's reason that should bring it to the top of the worklist."""
-    return RED_FLAG_PATTERN.search(reason) is not None
-
-
-def worklist_priority(reason: str, caller_urgency: CallerUrgency) -> Priority:
-    if has_red_flags(reason):
+def worklist_priority(red_flags: bool, caller_urgency: CallerUrgency) -> Priority:
+    if red_flags:
         return Priority.RED_FLAGS
     return Priority.CALLER_URGENT if caller_urgency is CallerUrgency.URGENT else Priority.ROUTINE
 

@@ -25,6 +25,11 @@ class WorklistEntry(BaseModel):
     callback_due_at: datetime = Field(description="The callback target, in working time.")
     deadline_breached: bool
     escalated_to_duty_gp_at: datetime | None
+    out_of_hours_escalated_at: datetime | None = Field(
+        default=None,
+        description="Red flags out of working hours: escalated at once to the out-of-hours route.",
+    )
+    out_of_hours_escalated_to: str | None = Field(default=None, description="crisis_team or duty_gp.")
 
 
 class RiskFormulationIn(BaseModel):
@@ -82,6 +87,7 @@ class DecisionResponse(BaseModel):
     )
     supersedes: uuid.UUID | None = None
     escalation_event_id: uuid.UUID | None = None
+    decision_sequence: int = Field(description="1 for the call's first decision, one more per re-triage.")
     notes: list[str] = Field(default=[], description="What the service changed in the request, and why.")
 
 
@@ -114,6 +120,7 @@ class DecisionView(BaseModel):
     superseded_by: uuid.UUID | None
     current: bool
     escalation_event_id: uuid.UUID | None
+    decision_sequence: int
     risk: RiskFormulationOut | None
 
 
@@ -136,4 +143,6 @@ class CallView(BaseModel):
     callback_due_at: datetime
     status: str
     escalated_to_duty_gp_at: datetime | None
+    out_of_hours_escalated_at: datetime | None = None
+    out_of_hours_escalated_to: str | None = None
     decisions: list[DecisionView] = Field(description="Every decision, oldest first; superseded ones stay.")

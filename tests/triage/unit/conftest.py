@@ -6,7 +6,7 @@ import pytest
 
 from services.triage.application.context import TriageContext
 from tests.support.clock import FakeClock
-from tests.triage.unit.fakes import FakeTriageUnitOfWork
+from tests.triage.unit.fakes import SHIPPED_RED_FLAGS, FakeTriageUnitOfWork
 
 
 @pytest.fixture
@@ -16,4 +16,4 @@ def uow() -> FakeTriageUnitOfWork:
 
 @pytest.fixture
 def ctx(clock: FakeClock) -> TriageContext:
-    return TriageContext(producer="RMH/triage", clock=clock)
+    return TriageContext(producer="RMH/triage", clock=clock, red_flags=SHIPPED_RED_FLAGS)

@@ -7,8 +7,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from services.triage.adapters.red_flag_file import DEFAULT_RED_FLAGS_FILE, load_red_flags
 from services.triage.domain.call import Call, CallStatus, ConcurrentDecision, Decision
 from tests.support.fake_uow import FakeUnitOfWork
+
+SHIPPED_RED_FLAGS = load_red_flags(DEFAULT_RED_FLAGS_FILE)
+"""The vocabulary the service ships (services/triage/data/red-flags.yaml)."""
 
 
 class FakeCallRepository:
@@ -28,6 +32,7 @@ class FakeCallRepository:
         if row.latest_decision_id != replacing:
             raise ConcurrentDecision()
         row.status, row.latest_decision_id = call.status, call.latest_decision_id
+        row.decision_sequence = call.decision_sequence
 
     async def awaiting_triage(
         self, pcn_code: str, practice_ods: str | None, *, offset: int, limit: int

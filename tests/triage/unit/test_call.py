@@ -14,6 +14,7 @@ from services.triage.domain.mhts import DecisionInput, InvalidDecision
 from shared.contracts.codes import CallerUrgency, Channel, Disposition, TriageCode
 from shared.errors import RuleViolation
 from tests.support.clock import MONDAY_10AM
+from tests.triage.unit.fakes import SHIPPED_RED_FLAGS
 
 NHS_NUMBER = "9434765919"
 BORN = date(1985, 6, 1)
@@ -39,6 +40,7 @@ def new_call(
         date_of_birth=born,
         received_at=received_at,
         callbacks=CallbackPolicy(),
+        red_flags=SHIPPED_RED_FLAGS,
     )
 
 

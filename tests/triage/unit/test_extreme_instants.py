@@ -19,6 +19,7 @@ from shared.contracts.codes import CallerUrgency, Channel, TriageCode
 from shared.contracts.text import EARLIEST_INSTANT, LATEST_AHEAD, check_instant
 from shared.errors import RuleViolation
 from shared.working_time import WorkingCalendar, WorkingHours
+from tests.triage.unit.fakes import SHIPPED_RED_FLAGS
 
 LATEST = datetime.now(UTC) + LATEST_AHEAD - timedelta(seconds=1)
 LONGEST = CallbackTarget.parse(f"{MAX_TARGET_DAYS}d")
@@ -43,6 +44,7 @@ def receive(received_at: datetime, policy: CallbackPolicy, born: date = date(198
         date_of_birth=born,
         received_at=received_at,
         callbacks=policy,
+        red_flags=SHIPPED_RED_FLAGS,
     )
 
 

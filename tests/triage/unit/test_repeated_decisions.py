@@ -22,7 +22,7 @@ from shared.contracts.codes import CallerUrgency, Channel, Disposition, Modality
 from shared.contracts.v1 import CallTriaged, CaseEscalated
 from tests.support.clock import MONDAY_10AM, FakeClock
 from tests.support.factories import call_received
-from tests.triage.unit.fakes import FakeTriageUnitOfWork
+from tests.triage.unit.fakes import SHIPPED_RED_FLAGS, FakeTriageUnitOfWork
 
 RISK = RiskFormulation("passive thoughts, no plan", thoughts=True, protective_factors=True)
 
@@ -41,6 +41,7 @@ def new_call() -> Call:
         date_of_birth=MONDAY_10AM.date().replace(year=1985),
         received_at=MONDAY_10AM,
         callbacks=CallbackPolicy(),
+        red_flags=SHIPPED_RED_FLAGS,
     )
 
 

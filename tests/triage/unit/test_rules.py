@@ -111,24 +111,17 @@ def test_deadline_is_met_exactly_at_its_limit_and_breached_just_after() -> None:
 # --- worklist priority ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "reason",
-    [
-        "having suicidal thoughts",
-        "took an overdose last night",
-        "self-harm getting worse",
-        "worried he will harm others",
-        "hearing voices, feels paranoid",
-        "possible psychosis",
-    ],
-)
-def test_red_flag_terms_put_a_call_first(reason: str) -> None:
-    assert worklist_priority(reason, CallerUrgency.ROUTINE) == Priority.RED_FLAGS
+# Which reasons have red flags: tests/triage/unit/test_red_flags.py and its corpus.
+
+
+def test_red_flags_put_a_call_first_whatever_the_caller_says() -> None:
+    assert worklist_priority(True, CallerUrgency.ROUTINE) == Priority.RED_FLAGS
+    assert worklist_priority(True, CallerUrgency.URGENT) == Priority.RED_FLAGS
 
 
 def test_caller_urgency_ranks_above_routine_but_below_red_flags() -> None:
-    assert worklist_priority("low mood", CallerUrgency.URGENT) == Priority.CALLER_URGENT
-    assert worklist_priority("low mood", CallerUrgency.ROUTINE) == Priority.ROUTINE
+    assert worklist_priority(False, CallerUrgency.URGENT) == Priority.CALLER_URGENT
+    assert worklist_priority(False, CallerUrgency.ROUTINE) == Priority.ROUTINE
 
 
 # --- decisions ------------------------------------------------------------------------------------
