@@ -115,5 +115,7 @@ class SqlProjections:
     async def recent_escalations(self, limit: int) -> list[EscalationFact]:
         table = TABLE_OF[FactKind.ESCALATION]
         conn = await self._session.connection()
-        rows = await conn.execute(select(table).order_by(table.c.occurred_at.desc()).limit(limit))
+        # Raised ones only: an acknowledgement that overtook its escalation has no raising time yet.
+        raised = select(table).where(table.c.occurred_at.is_not(None))
+        rows = await conn.execute(raised.order_by(table.c.occurred_at.desc()).limit(limit))
         return [fact_from_row(FactKind.ESCALATION, dict(r)) for r in rows.mappings()]

@@ -41,6 +41,7 @@ class CallRow(SQLModel, table=True):
     first_triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     triaged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     triage_code: str | None = None
+    decision_sequence: int | None = None
     disposition: str | None = None
     respond_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
     out_of_scope_reason: str | None = None
@@ -93,11 +94,17 @@ class EscalationRow(SQLModel, table=True):
     escalation_id: uuid.UUID = Field(primary_key=True)
     pcn_code: str
     practice_ods: str
-    occurred_at: datetime = Field(sa_type=UtcDateTime)
-    reason: str
-    target: str
+    # Null until its case.escalated arrives: an acknowledgement or resolution may overtake it.
+    occurred_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reason: str | None = None
+    target: str | None = None
     call_id: uuid.UUID | None = None
     due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    rung: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    acknowledge_by: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outcome: str | None = None
 
 
 class ReferralRow(SQLModel, table=True):
@@ -113,6 +120,7 @@ class ReferralRow(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     declined_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class SignpostRow(SQLModel, table=True):

@@ -44,7 +44,8 @@ async def recent_alerts(
 ) -> list[FeedItem]:
     """The latest escalations from the store, for a freshly opened page (the feed adds new ones)."""
     escalations = await uow.projections.recent_escalations(limit)
-    return [alert_from_escalation(f) for f in escalations if pcns is None or f.pcn_code in pcns]
+    alerts = (alert_from_escalation(f) for f in escalations if pcns is None or f.pcn_code in pcns)
+    return [a for a in alerts if a is not None]
 
 
 async def archive_size(uow: MetricsUnitOfWork) -> int:

@@ -41,7 +41,9 @@ class Projections(Protocol):
         """Every fact (of one PCN when given)."""
         ...
 
-    async def recent_escalations(self, limit: int) -> list[EscalationFact]: ...
+    async def recent_escalations(self, limit: int) -> list[EscalationFact]:
+        """The latest raised escalations, newest first."""
+        ...
 
 
 class MetricsUnitOfWork(Protocol):

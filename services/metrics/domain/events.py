@@ -34,6 +34,8 @@ ENTITY_OF: dict[EventType, tuple[FactKind, str]] = {
     EventType.CALL_TRIAGED: (FactKind.CALL, "call_id"),
     EventType.APPOINTMENT_WAITLISTED: (FactKind.CALL, "call_id"),
     EventType.CASE_ESCALATED: (FactKind.ESCALATION, "escalation_id"),
+    EventType.ESCALATION_ACKNOWLEDGED: (FactKind.ESCALATION, "escalation_id"),
+    EventType.ESCALATION_RESOLVED: (FactKind.ESCALATION, "escalation_id"),
     EventType.SESSION_SCHEDULED: (FactKind.SESSION, "session_id"),
     EventType.SESSION_CANCELLED: (FactKind.SESSION, "session_id"),
     EventType.APPOINTMENT_BOOKED: (FactKind.APPOINTMENT, "appointment_id"),
@@ -45,6 +47,7 @@ ENTITY_OF: dict[EventType, tuple[FactKind, str]] = {
     EventType.REFERRAL_ACCEPTED: (FactKind.REFERRAL, "referral_id"),
     EventType.REFERRAL_DECLINED: (FactKind.REFERRAL, "referral_id"),
     EventType.REFERRAL_COMPLETED: (FactKind.REFERRAL, "referral_id"),
+    EventType.REFERRAL_WITHDRAWN: (FactKind.REFERRAL, "referral_id"),
     EventType.SIGNPOST_RECORDED: (FactKind.SIGNPOST, "signpost_id"),
 }
 """Every event touches exactly one fact: (kind, the payload field holding its key)."""

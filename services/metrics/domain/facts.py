@@ -26,6 +26,7 @@ class CallFact:
     first_triaged_at: datetime | None = None
     triaged_at: datetime | None = None
     triage_code: str | None = None
+    decision_sequence: int | None = None
     disposition: str | None = None
     respond_by: datetime | None = None
     out_of_scope_reason: str | None = None
@@ -69,14 +70,23 @@ class SessionFact:
 
 @dataclass
 class EscalationFact:
+    """One escalation however far it climbed: raised once (`occurred_at`, `reason` of its first rung), owned
+    now by the `target` of its highest rung. Empty until its `case.escalated` arrives (an acknowledgement
+    may overtake it)."""
+
     escalation_id: uuid.UUID
     pcn_code: str
     practice_ods: str
-    occurred_at: datetime
-    reason: str
-    target: str
+    occurred_at: datetime | None = None
+    reason: str | None = None
+    target: str | None = None
     call_id: uuid.UUID | None = None
     due_at: datetime | None = None
+    rung: int = 0
+    acknowledge_by: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    outcome: str | None = None
 
 
 @dataclass
@@ -90,6 +100,7 @@ class ReferralFact:
     accepted_at: datetime | None = None
     declined_at: datetime | None = None
     completed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
 @dataclass

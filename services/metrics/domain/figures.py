@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.metrics.domain.calendar import month_of, month_of_day
+from services.metrics.domain.deadlines import appointments_by_call, call_status, first_live_appointment
 from services.metrics.domain.facts import AppointmentFact, CallFact, Facts, ReferralFact
-from services.metrics.domain.kinds import AppointmentOutcome
+from services.metrics.domain.kinds import AppointmentOutcome, DeadlineStatus
 from shared.contracts.codes import (
     AppointmentType,
     CancelledBy,
@@ -167,22 +169,15 @@ def capacity(facts: Facts, month: str) -> dict[str, Any]:
     }
 
 
-def first_live_appointment(appts: Iterable[AppointmentFact]) -> AppointmentFact | None:
-    live = [a for a in appts if a.cancelled_at is None and a.starts_at is not None]
-    return min(live, key=lambda a: a.starts_at or datetime.max.replace(tzinfo=UTC), default=None)
-
-
 def response_times(
     calls: list[CallFact], appointments: list[AppointmentFact], month: str, as_of: datetime
 ) -> dict[str, dict[str, Any]]:
-    """Per latest triage code, for calls first triaged in the month."""
-    by_call: dict[uuid.UUID, list[AppointmentFact]] = {}
-    for a in appointments:
-        if a.call_id is not None:
-            by_call.setdefault(a.call_id, []).append(a)
+    """Per latest triage code: calls first triaged in the month, timed; for C-E, calls due in the month."""
+    by_call = appointments_by_call(appointments)
     out: dict[str, dict[str, Any]] = {}
     for code in TriageCode:
-        triaged = [c for c in calls if c.triage_code == code and in_month(month, c.first_triaged_at)]
+        coded = [c for c in calls if c.triage_code == code]
+        triaged = [c for c in coded if in_month(month, c.first_triaged_at)]
         row: dict[str, Any] = {
             "triaged": len(triaged),
             "call_to_triage_median_minutes": median(
@@ -194,37 +189,29 @@ def response_times(
             ),
         }
         if code in APPOINTMENT_CODES:
-            row.update(_deadlines(triaged, by_call, as_of))
+            # By the month the deadline falls in: a case still waiting when its deadline passes is a breach
+            # of that month, the month a dashboard opened then shows, whenever it was triaged.
+            row.update(_deadlines([c for c in coded if in_month(month, c.respond_by)], by_call, as_of))
         out[code.value] = row
     return out
 
 
 def _deadlines(
-    triaged: list[CallFact], by_call: Mapping[uuid.UUID, list[AppointmentFact]], as_of: datetime
+    due: list[CallFact], by_call: Mapping[uuid.UUID, list[AppointmentFact]], as_of: datetime
 ) -> dict[str, Any]:
-    """Each call's first live appointment against its respond_by: within, breached, or still pending."""
-    within = breached = pending = 0
+    """Each call due in the month against its respond_by, as of `as_of` (`domain/deadlines.py`)."""
+    statuses = Counter(call_status(c, by_call, as_of) for c in due)
     waits: list[float] = []
-    for c in triaged:
+    for c in due:
         first = first_live_appointment(by_call.get(c.call_id, []))
-        starts_at = first.starts_at if first is not None else None
-        if starts_at is not None and c.triaged_at is not None:
-            waits.append(minutes_between(c.triaged_at, starts_at))
-        if c.respond_by is None:
-            continue
-        if starts_at is not None:
-            if starts_at <= c.respond_by:
-                within += 1
-            else:
-                breached += 1
-        elif c.respond_by < as_of:
-            breached += 1
-        else:
-            pending += 1
+        if first is not None and first.starts_at is not None and c.triaged_at is not None:
+            waits.append(minutes_between(c.triaged_at, first.starts_at))
+    within, breached = statuses[DeadlineStatus.MET], statuses[DeadlineStatus.BREACHED]
     return {
         "within_deadline": within,
         "breached": breached,
-        "pending": pending,
+        "at_risk": statuses[DeadlineStatus.AT_RISK],
+        "pending": statuses[DeadlineStatus.PENDING],
         "deadline_met_rate": ratio(within, within + breached),
         "triage_to_appointment_median_minutes": median(waits),
     }
@@ -239,6 +226,7 @@ def referrals(facts: list[ReferralFact], month: str) -> dict[str, Any]:
         "bounced_back": len(declined),
         "bounced_back_by_destination": counts([], (r.destination or "unknown" for r in declined)),
         "rerouted": sum(1 for r in made if r.previous_referral_id is not None),
+        "withdrawn": sum(1 for r in facts if in_month(month, r.withdrawn_at)),
     }
 
 

@@ -25,7 +25,7 @@ from services.metrics.domain.facts import (
 )
 from services.metrics.domain.kinds import AppointmentOutcome, EventType
 
-F = TypeVar("F", CallFact, AppointmentFact, SessionFact, ReferralFact)
+F = TypeVar("F", CallFact, AppointmentFact, SessionFact, ReferralFact, EscalationFact)
 
 
 def instant(value: Any) -> datetime | None:
@@ -73,16 +73,28 @@ def _call_received(fact: Fact | None, e: ArchivedEvent) -> CallFact:
     )
 
 
+def _is_newer_decision(call: CallFact, sequence: int | None, at: datetime) -> bool:
+    """Whether a decision replaces the one the fact holds: the higher `decision_sequence` when both carry
+    one (deliveries arrive out of order, and producers' clocks differ), else the later decision."""
+    if call.triaged_at is None:
+        return True
+    if sequence is not None and call.decision_sequence is not None:
+        return (sequence, at) >= (call.decision_sequence, call.triaged_at)
+    return at >= call.triaged_at
+
+
 def _call_triaged(fact: Fact | None, e: ArchivedEvent) -> CallFact:
-    # The first triage times the response; the latest decision (a re-triage) stands.
+    # The first triage times the response; the newest decision (a re-triage) stands.
     call, d, at = _existing(fact, CallFact, e), e.data, e.occurred_at
     first = _earliest(call.first_triaged_at, at)
-    if call.triaged_at is not None and at < call.triaged_at:
+    sequence = None if d.get("decision_sequence") is None else int(d["decision_sequence"])
+    if not _is_newer_decision(call, sequence, at):
         return replace(call, first_triaged_at=first)
     return replace(
         call,
         first_triaged_at=first,
         triaged_at=at,
+        decision_sequence=sequence,
         triage_code=str(d["triage_code"]),
         disposition=str(d["disposition"]),
         respond_by=instant(d.get("respond_by")),
@@ -179,22 +191,38 @@ def _referral_step(field: str) -> Callable[[Fact | None, ArchivedEvent], Referra
     return fold
 
 
-# --- escalations and signposts: one event makes the whole fact -----------------------------------------
+# --- escalations: raised once, climbing a ladder, acknowledged, resolved ------------------------------
 
 
-def _escalated(_fact: Fact | None, e: ArchivedEvent) -> EscalationFact:
-    d = e.data
-    _, key = entity_key(e)
-    return EscalationFact(
-        escalation_id=key,
-        occurred_at=e.occurred_at,
-        reason=str(d["reason"]),
-        target=str(d["target"]),
-        call_id=_uuid(d.get("call_id")),
-        due_at=instant(d.get("due_at")),
-        pcn_code=e.pcn_code,
-        practice_ods=e.practice_ods,
-    )
+def _escalated(fact: Fact | None, e: ArchivedEvent) -> EscalationFact:
+    """A re-escalation up the ladder (same escalation_id, higher rung) is the same escalation: it keeps
+    when and why it was first raised, and takes its new owner and acknowledgement deadline."""
+    esc, d, at = _existing(fact, EscalationFact, e), e.data, e.occurred_at
+    rung = int(d.get("rung") or 0)
+    changes: dict[str, Any] = {
+        "call_id": esc.call_id or _uuid(d.get("call_id")),
+        "due_at": esc.due_at or instant(d.get("due_at")),
+    }
+    if esc.occurred_at is None or at < esc.occurred_at:
+        changes |= {"occurred_at": at, "reason": str(d["reason"])}
+    if esc.target is None or rung >= esc.rung:
+        changes |= {"rung": rung, "target": str(d["target"]), "acknowledge_by": instant(d.get("acknowledge_by"))}
+    return replace(esc, **changes)
+
+
+def _acknowledged(fact: Fact | None, e: ArchivedEvent) -> EscalationFact:
+    esc = _existing(fact, EscalationFact, e)
+    return replace(esc, acknowledged_at=_earliest(esc.acknowledged_at, e.occurred_at))
+
+
+def _resolved(fact: Fact | None, e: ArchivedEvent) -> EscalationFact:
+    esc = _existing(fact, EscalationFact, e)
+    if esc.resolved_at is not None and esc.resolved_at <= e.occurred_at:
+        return esc  # the first resolution stands
+    return replace(esc, resolved_at=e.occurred_at, outcome=str(e.data["outcome"]))
+
+
+# --- signposts: one event makes the whole fact ------------------------------------------------------
 
 
 def _signposted(_fact: Fact | None, e: ArchivedEvent) -> SignpostFact:
@@ -227,6 +255,9 @@ FOLDS: Mapping[EventType, Callable[[Fact | None, ArchivedEvent], Fact]] = {
     EventType.REFERRAL_DECLINED: _referral_step("declined_at"),
     EventType.REFERRAL_COMPLETED: _referral_step("completed_at"),
     EventType.CASE_ESCALATED: _escalated,
+    EventType.ESCALATION_ACKNOWLEDGED: _acknowledged,
+    EventType.ESCALATION_RESOLVED: _resolved,
+    EventType.REFERRAL_WITHDRAWN: _referral_step("withdrawn_at"),
     EventType.SIGNPOST_RECORDED: _signposted,
 }
 

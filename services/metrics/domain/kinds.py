@@ -11,6 +11,8 @@ class EventType(StrEnum):
     CALL_RECEIVED = "call.received"
     CALL_TRIAGED = "call.triaged"
     CASE_ESCALATED = "case.escalated"
+    ESCALATION_ACKNOWLEDGED = "escalation.acknowledged"
+    ESCALATION_RESOLVED = "escalation.resolved"
     SESSION_SCHEDULED = "session.scheduled"
     SESSION_CANCELLED = "session.cancelled"
     APPOINTMENT_BOOKED = "appointment.booked"
@@ -23,6 +25,7 @@ class EventType(StrEnum):
     REFERRAL_ACCEPTED = "referral.accepted"
     REFERRAL_DECLINED = "referral.declined"
     REFERRAL_COMPLETED = "referral.completed"
+    REFERRAL_WITHDRAWN = "referral.withdrawn"
     SIGNPOST_RECORDED = "signpost.recorded"
 
 
@@ -53,11 +56,24 @@ class AgeBand(StrEnum):
 
 
 class AlertKind(StrEnum):
-    """What the live feed calls an item."""
+    """What the live feed calls an item: a breach only once its deadline has passed, else at risk."""
 
     ESCALATION = "escalation"
     DEADLINE_BREACH = "deadline_breach"
     DEADLINE_AT_RISK = "deadline_at_risk"
+
+
+class DeadlineStatus(StrEnum):
+    """A case's UK MHTS response against its deadline, as of an instant (`domain/deadlines.py`)."""
+
+    MET = "met"
+    """Seen (its first live appointment started) at or before the deadline."""
+    BREACHED = "breached"
+    """The deadline has passed and the case was not seen by it: seen late, or still waiting."""
+    AT_RISK = "at_risk"
+    """Not yet due and not seen, and flagged: waitlisted with no appointment, or booked after the deadline."""
+    PENDING = "pending"
+    """Not yet due and not seen: booked inside the deadline, or not yet booked and not flagged."""
 
 
 class OutlierFlag(StrEnum):

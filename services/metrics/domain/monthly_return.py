@@ -24,14 +24,18 @@ DEFINITIONS: dict[str, str] = {
     "capacity": "Bookable minutes = session length less its 30-minute admin slot (cancelled sessions "
     "excluded); booked = minutes of appointments starting in the month, not cancelled; attended = those "
     "attended.",
-    "response_times": "Per latest UK MHTS code, for calls first triaged in the month: median minutes from "
-    "call to first triage; for appointment codes (C-E) the first live appointment of the call against the "
-    "respond_by deadline (within, breached, or pending if neither booked nor past the deadline).",
+    "response_times": "Per latest UK MHTS code: median minutes from call to first triage, for calls first "
+    "triaged in the month; for appointment codes (C-E), calls whose respond_by deadline falls in the month, "
+    "as of the report's as_of: within (first live appointment started at or before the deadline), breached "
+    "(the deadline has passed and the case was not seen by it: seen late or still waiting), at_risk (not yet "
+    "due, not seen, and waitlisted with no appointment or booked after the deadline) and pending (not yet "
+    "due, otherwise). deadline_met_rate = within / (within + breached).",
     "gp_appointments_released": "Attended MHP initial assessments for calls that reached the practice as a "
     "patient request for an urgent appointment (telephone, e-consultation or walk-in): appointments that "
     "would otherwise have gone to the duty GP. GP tasks and direct bookings are not counted.",
     "referrals": "Referrals made in the month by destination; bounce-backs are referral.declined in the "
-    "month (by the destination that declined); re-routed are referrals made to replace a declined one.",
+    "month (by the destination that declined); re-routed are referrals made to replace a declined one; withdrawn are referral.withdrawn in the month "
+    "(a re-triage replaced the decision that made the referral).",
 }
 
 

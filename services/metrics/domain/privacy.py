@@ -25,11 +25,26 @@ ARCHIVED_FIELDS: dict[str, frozenset[str]] = {
             "out_of_scope_reason",
             "destination",
             "supersedes",
+            "decision_sequence",
         }
     ),
+    # `assigned_to`, `acknowledged_by` and `resolved_by` name staff and the resolution's `note` is free text:
+    # none is a coded field, so none is kept.
     EventType.CASE_ESCALATED: frozenset(
-        {"escalation_id", "target", "reason", "call_id", "appointment_id", "referral_id", "due_at"}
+        {
+            "escalation_id",
+            "target",
+            "reason",
+            "call_id",
+            "appointment_id",
+            "referral_id",
+            "due_at",
+            "rung",
+            "acknowledge_by",
+        }
     ),
+    EventType.ESCALATION_ACKNOWLEDGED: frozenset({"escalation_id", "target", "rung"}),
+    EventType.ESCALATION_RESOLVED: frozenset({"escalation_id", "outcome"}),
     EventType.SESSION_SCHEDULED: frozenset(
         {"session_id", "session_date", "period", "starts_at", "ends_at", "modalities"}
     ),
@@ -60,6 +75,7 @@ ARCHIVED_FIELDS: dict[str, frozenset[str]] = {
     EventType.REFERRAL_ACCEPTED: frozenset({"referral_id"}),
     EventType.REFERRAL_DECLINED: frozenset({"referral_id"}),
     EventType.REFERRAL_COMPLETED: frozenset({"referral_id"}),
+    EventType.REFERRAL_WITHDRAWN: frozenset({"referral_id", "reason", "call_id"}),
     EventType.SIGNPOST_RECORDED: frozenset(
         {"signpost_id", "destination", "outcome", "call_id", "out_of_scope_reason"}
     ),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.metrics.domain.calendar import previous_months
+from services.metrics.domain.deadlines import waiting_figures
+from services.metrics.domain.escalation_figures import acknowledgement, open_escalations
 from services.metrics.domain.facts import Facts
 from services.metrics.domain.figures import deadline_totals, figures, ratio
 from services.metrics.domain.monthly_return import TIMEZONE
@@ -24,13 +26,28 @@ def trend_point(facts: Facts, month: str, as_of: datetime) -> dict[str, Any]:
         "month": month,
         "dna_rate": figs["attendance"]["dna_rate"],
         "deadline_met_rate": ratio(within, within + breached),
+        "deadlines_met": within,
+        "deadlines_breached": breached,
         "bookable_minutes": figs["capacity"]["bookable_minutes"],
         "booked_minutes": figs["capacity"]["booked_minutes"],
         "attended_minutes": figs["capacity"]["attended_minutes"],
         "utilisation": figs["capacity"]["utilisation"],
         "initial_assessments": figs["initial_assessments"]["total"],
         "escalations": sum(figs["escalations"].values()),
+        "median_minutes_to_acknowledge": acknowledgement(facts.escalations, month)[
+            "median_minutes_to_acknowledge"
+        ],
         "response_times": figs["response_times"],
+    }
+
+
+def now_figures(facts: Facts, month: str, as_of: datetime) -> dict[str, Any]:
+    """What stands as of `as_of`, whatever the month: cases waiting to be seen and escalations still open;
+    with the month's acknowledgements."""
+    return {
+        "waiting": waiting_figures(facts.calls, facts.appointments, as_of),
+        "open_escalations": open_escalations(facts.escalations, as_of),
+        "acknowledgement": acknowledgement(facts.escalations, month),
     }
 
 
@@ -41,7 +58,8 @@ def _without_response_times(point: Mapping[str, Any]) -> dict[str, Any]:
 def trust_view(
     by_pcn: Mapping[str, Facts], month: str, as_of: datetime, history: int = HISTORY_MONTHS
 ) -> dict[str, Any]:
-    """Every PCN side by side for `month`, outliers flagged, with `history` months of trend per PCN."""
+    """Every PCN side by side for `month`, outliers flagged, with `history` months of trend per PCN, and
+    each PCN's waiting cases and open escalations as of `as_of`."""
     months = previous_months(month, history)
     trends = {pcn: [trend_point(facts, m, as_of) for m in months] for pcn, facts in by_pcn.items()}
     rows = {pcn: trend[-1] for pcn, trend in trends.items()}
@@ -49,10 +67,12 @@ def trust_view(
     return {
         "month": month,
         "timezone": TIMEZONE,
+        "as_of": as_of.astimezone(UTC).isoformat(),
         "months": months,
         "pcns": {
             pcn: {
                 **_without_response_times(row),
+                **now_figures(by_pcn[pcn], month, as_of),
                 "flags": {metric: flags[metric][pcn] for metric in flags},
             }
             for pcn, row in rows.items()

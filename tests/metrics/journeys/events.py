@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts.codes import (
     BookedBy,
     Disposition,
+    EscalationReason,
     Modality,
+    ReferralWithdrawnReason,
 )
 from shared.contracts.envelope import Envelope, PatientIdentity
 from shared.contracts.v1 import (
@@ -31,6 +33,10 @@ from shared.contracts.v1 import (
     CaseEscalatedData,
     DnaFollowedUp,
     DnaFollowedUpData,
+    EscalationAcknowledged,
+    EscalationAcknowledgedData,
+    EscalationResolved,
+    EscalationResolvedData,
     ReferralAccepted,
     ReferralAcceptedData,
     ReferralCompleted,
@@ -39,6 +45,8 @@ from shared.contracts.v1 import (
     ReferralDeclinedData,
     ReferralMade,
     ReferralMadeData,
+    ReferralWithdrawn,
+    ReferralWithdrawnData,
     SessionCancelled,
     SessionCancelledData,
     SessionScheduled,
@@ -110,7 +118,7 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
             )
         )
         previous: uuid.UUID | None = None
-        for at, code, disposition, respond_by, oos in j.triages:
+        for sequence, (at, code, disposition, respond_by, oos) in enumerate(j.triages, start=1):
             needs_minutes = disposition in (Disposition.URGENT_APPOINTMENT, Disposition.APPOINTMENT)
             triaged = CallTriaged.create(
                 CallTriagedData(
@@ -121,6 +129,7 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
                     appointment_minutes=30 if needs_minutes else None,
                     out_of_scope_reason=oos,
                     supersedes=previous,
+                    decision_sequence=sequence,
                     clinician="mhp-001",
                 ),
                 producer="RMH/triage",
@@ -144,13 +153,18 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
         out.append(
             CaseEscalated.create(
                 CaseEscalatedData(
-                    escalation_id=escalation_id, target=target, reason=reason, call_id=j.call_id
+                    escalation_id=escalation_id,
+                    target=target,
+                    reason=reason,
+                    call_id=j.call_id,
+                    acknowledge_by=at + timedelta(hours=1),
                 ),
                 producer="RMH/triage",
                 occurred_at=at,
                 **org,
             )
         )
+        out.extend(_owned_escalation_events(j, escalation_id, org))
     for a in j.appointments:
         direct = a.booked_by is BookedBy.PRACTICE_DIRECT
         out.append(
@@ -242,6 +256,13 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
             lifecycle.append(
                 (r.completed_at, ReferralCompleted.create(done, occurred_at=r.completed_at, **ref_org))
             )
+        if r.withdrawn_at is not None:
+            withdrawn = ReferralWithdrawnData(
+                referral_id=r.referral_id, reason=ReferralWithdrawnReason.RETRIAGED, call_id=j.call_id
+            )
+            lifecycle.append(
+                (r.withdrawn_at, ReferralWithdrawn.create(withdrawn, occurred_at=r.withdrawn_at, **ref_org))
+            )
         out.extend(e for _, e in lifecycle)
     for signpost_id, at, destination, outcome, oos in j.signposts:
         out.append(
@@ -258,4 +279,40 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
                 **org,
             )
         )
+    return out
+
+
+def _owned_escalation_events(j: Journey, escalation_id: uuid.UUID, org: dict[str, Any]) -> list[Envelope[Any]]:
+    """The ladder's re-escalation (same id, rung 1), the acknowledgement and the resolution, by referrals."""
+    out: list[Envelope[Any]] = []
+    ref_org: dict[str, Any] = {"producer": "RMH/referrals", **org}
+    if escalation_id in j.climbed:
+        at, owner = j.climbed[escalation_id]
+        climbed = CaseEscalatedData(
+            escalation_id=escalation_id,
+            target=owner,
+            reason=EscalationReason.UNACKNOWLEDGED,
+            call_id=j.call_id,
+            assigned_to="duty-manager-01",
+            rung=1,
+            acknowledge_by=at + timedelta(minutes=30),
+        )
+        out.append(CaseEscalated.create(climbed, occurred_at=at, **ref_org))
+    if escalation_id in j.acknowledged:
+        at = j.acknowledged[escalation_id]
+        first_owner = next(t for e, _, _, t in j.escalations if e == escalation_id)
+        owner, rung = (j.climbed[escalation_id][1], 1) if escalation_id in j.climbed else (first_owner, 0)
+        acknowledged = EscalationAcknowledgedData(
+            escalation_id=escalation_id, acknowledged_by="lead-0042", target=owner, rung=rung
+        )
+        out.append(EscalationAcknowledged.create(acknowledged, occurred_at=at, **ref_org))
+    if escalation_id in j.resolved:
+        at, outcome = j.resolved[escalation_id]
+        resolved = EscalationResolvedData(
+            escalation_id=escalation_id,
+            resolved_by="lead-0042",
+            outcome=outcome,
+            note="called back and safety-netted",
+        )
+        out.append(EscalationResolved.create(resolved, occurred_at=at, **ref_org))
     return out

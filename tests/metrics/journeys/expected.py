@@ -83,25 +83,29 @@ def expected_figures(journeys: list[Journey], sessions: list[Session]) -> dict[s
             ),
         }
         if code.value in "CDE":
-            within = breached = pending = 0
+            # Calls whose (latest) deadline falls in the month, judged as of AS_OF.
+            due = [j for j in journeys if j.triages and j.triages[-1][1] is code and _in_month(j.triages[-1][3])]
+            within = breached = at_risk = pending = 0
             waits = []
-            for j in calls:
+            for j in due:
                 live = sorted((a for a in j.appointments if a.cancelled is None), key=lambda a: a.starts_at)
                 respond_by = j.triages[-1][3]
                 assert respond_by is not None
-                if live:
-                    waits.append((live[0].starts_at - j.triages[-1][0]).total_seconds() / 60)
-                    if live[0].starts_at <= respond_by:
-                        within += 1
-                    else:
-                        breached += 1
-                elif respond_by < AS_OF:
+                first = live[0].starts_at if live else None
+                if first is not None:
+                    waits.append((first - j.triages[-1][0]).total_seconds() / 60)
+                if first is not None and first <= respond_by and first <= AS_OF:
+                    within += 1
+                elif AS_OF > respond_by:
                     breached += 1
+                elif (first is not None and first > respond_by) or (first is None and j.waitlisted_at):
+                    at_risk += 1
                 else:
                     pending += 1
             row |= {
                 "within_deadline": within,
                 "breached": breached,
+                "at_risk": at_risk,
                 "pending": pending,
                 "deadline_met_rate": _rate(within, within + breached),
                 "triage_to_appointment_median_minutes": _med(waits),
@@ -166,6 +170,7 @@ def expected_figures(journeys: list[Journey], sessions: list[Session]) -> dict[s
             "bounced_back": len(declined),
             "bounced_back_by_destination": dict(Counter(r.destination.value for r in declined)),
             "rerouted": sum(1 for r in referrals_made if r.previous is not None),
+            "withdrawn": sum(1 for j in journeys for r in j.referrals if _in_month(r.withdrawn_at)),
         },
         "out_of_scope": {r.value: oos.get(r.value, 0) for r in OutOfScopeReason},
         "waitlisted": sum(1 for j in journeys if _in_month(j.waitlisted_at)),

@@ -15,6 +15,7 @@ from shared.contracts.codes import (
     Destination,
     Disposition,
     DnaFollowUpOutcome,
+    EscalationOutcome,
     EscalationReason,
     EscalationTarget,
     NextStep,
@@ -55,6 +56,11 @@ def generate(seed: int = 20261001, journeys_per_pcn: int = 90) -> tuple[list[Jou
         for pcn, practices in PCNS.items()
         for _ in range(journeys_per_pcn)
     ]
+    # Owned escalations and withdrawn referrals (issue 13) draw from their own generator, so the journeys
+    # above are the same as before they existed.
+    owned = random.Random(seed + 13)
+    for j in journeys:
+        _owned_escalations(owned, j)
     sessions = []
     for pcn, practices in PCNS.items():
         for practice in practices:
@@ -283,6 +289,25 @@ def _refer(rng: random.Random, j: Journey, at: datetime) -> None:
         ref.accepted_at = at + timedelta(days=1)
         if rng.random() < 0.5:
             ref.completed_at = at + timedelta(days=9)
+
+
+def _owned_escalations(rng: random.Random, j: Journey) -> None:
+    """Some escalations climb a rung unacknowledged, most are acknowledged, many resolved; a few open
+    referrals are withdrawn."""
+    for escalation_id, at, _reason, _target in j.escalations:
+        roll = rng.random()
+        if roll < 0.2:
+            j.climbed[escalation_id] = (at + timedelta(hours=1), EscalationTarget.TRUST_DUTY_MANAGER)
+            if rng.random() < 0.5:
+                j.acknowledged[escalation_id] = at + timedelta(minutes=70)
+        elif roll < 0.85:
+            j.acknowledged[escalation_id] = at + timedelta(minutes=rng.randint(2, 240))
+        if escalation_id in j.acknowledged and rng.random() < 0.7:
+            resolved_at = j.acknowledged[escalation_id] + timedelta(minutes=rng.randint(5, 600))
+            j.resolved[escalation_id] = (resolved_at, rng.choice(list(EscalationOutcome)))
+    for r in j.referrals:
+        if r.declined_at is None and r.completed_at is None and rng.random() < 0.15:
+            r.withdrawn_at = r.made_at + timedelta(hours=6)
 
 
 # --- the events a journey publishes ------------------------------------------------------------------

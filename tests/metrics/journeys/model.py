@@ -16,6 +16,7 @@ from shared.contracts.codes import (
     Destination,
     Disposition,
     DnaFollowUpOutcome,
+    EscalationOutcome,
     EscalationReason,
     EscalationTarget,
     NextStep,
@@ -59,6 +60,7 @@ class Referral:
     accepted_at: datetime | None = None
     declined_at: datetime | None = None
     completed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
 
 
 @dataclass
@@ -79,6 +81,10 @@ class Journey:
     escalations: list[tuple[uuid.UUID, datetime, EscalationReason, EscalationTarget]] = field(
         default_factory=list
     )
+    climbed: dict[uuid.UUID, tuple[datetime, EscalationTarget]] = field(default_factory=dict)
+    """An escalation nobody acknowledged in time, re-escalated (rung 1) to this owner at this time."""
+    acknowledged: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    resolved: dict[uuid.UUID, tuple[datetime, EscalationOutcome]] = field(default_factory=dict)
     appointments: list[Appointment] = field(default_factory=list)
     referrals: list[Referral] = field(default_factory=list)
     signposts: list[tuple[uuid.UUID, datetime, Destination, SignpostOutcome, OutOfScopeReason | None]] = (

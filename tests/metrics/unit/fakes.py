@@ -64,8 +64,8 @@ class FakeProjections:
         return [copy.deepcopy(f) for f in self.rows.values() if pcn is None or f.pcn_code == pcn]
 
     async def recent_escalations(self, limit: int) -> list[EscalationFact]:
-        escalations = [f for f in self.rows.values() if isinstance(f, EscalationFact)]
-        return sorted(escalations, key=lambda f: f.occurred_at, reverse=True)[:limit]
+        escalations = [f for f in self.rows.values() if isinstance(f, EscalationFact) and f.occurred_at]
+        return sorted(escalations, key=lambda f: f.occurred_at or NOW, reverse=True)[:limit]
 
 
 class FakeMetricsUnitOfWork(FakeUnitOfWork):

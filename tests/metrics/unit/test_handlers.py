@@ -83,7 +83,7 @@ async def test_an_alert_reaches_the_feed_only_once_the_unit_of_work_commits() ->
     assert feed.items == []
     committed.commit()
     assert [(i["event_id"], i["kind"]) for i in feed.items] == [
-        (str(kept.event_id), AlertKind.DEADLINE_BREACH)
+        (str(kept.event_id), AlertKind.DEADLINE_AT_RISK)
     ]
 
 

@@ -16,17 +16,25 @@ from tests.metrics.unit.builders import archived_event, iso
 T = datetime(2026, 10, 5, 9, tzinfo=UTC)
 
 
-def _escalation(reason: str) -> dict[str, str]:
-    return {"escalation_id": str(uuid.uuid4()), "reason": reason, "target": "duty_gp"}
+def _escalation(reason: str, **extra: str | int) -> dict[str, str | int]:
+    return {"escalation_id": str(uuid.uuid4()), "reason": reason, "target": "duty_gp", **extra}
 
 
-def test_an_escalation_is_an_alert_and_a_deadline_reason_a_breach() -> None:
-    risk = feed_item(archived_event(EventType.CASE_ESCALATED, _escalation("risk"), T))
-    breach = feed_item(archived_event(EventType.CASE_ESCALATED, _escalation("triage_deadline_breach"), T))
+def _kind(event_type: EventType, data: dict[str, str | int], at: datetime = T) -> AlertKind:
+    item = feed_item(archived_event(event_type, dict(data), at))
+    assert item is not None
+    return AlertKind(item["kind"])
+
+
+def test_an_escalation_is_an_alert_and_a_passed_deadline_a_breach() -> None:
+    risk = feed_item(archived_event(EventType.CASE_ESCALATED, _escalation("risk", rung=2), T))
     assert risk is not None
-    assert breach is not None
-    assert (risk["kind"], risk["reason"], risk["target"]) == (AlertKind.ESCALATION, "risk", "duty_gp")
-    assert breach["kind"] == AlertKind.DEADLINE_BREACH
+    assert (risk["kind"], risk["reason"], risk["target"], risk["rung"]) == (
+        AlertKind.ESCALATION,
+        "risk",
+        "duty_gp",
+        2,
+    )
     assert set(risk) == {
         "event_id",
         "event_type",
@@ -36,24 +44,48 @@ def test_an_escalation_is_an_alert_and_a_deadline_reason_a_breach() -> None:
         "kind",
         "reason",
         "target",
+        "rung",
     }
-
-
-def test_waitlisting_puts_a_deadline_at_risk() -> None:
-    item = feed_item(
-        archived_event(EventType.APPOINTMENT_WAITLISTED, {"call_id": "c", "respond_by": iso(T)}, T)
+    assert _kind(EventType.CASE_ESCALATED, _escalation("triage_deadline_breach")) == AlertKind.DEADLINE_BREACH
+    assert _kind(EventType.CASE_ESCALATED, _escalation("appointment_deadline_breach")) == (
+        AlertKind.DEADLINE_BREACH
     )
+
+
+def test_a_fresh_waitlisting_escalation_is_at_risk_not_a_breach_until_its_deadline_passes() -> None:
+    at_risk = _escalation("appointment_deadline_at_risk", due_at=iso(T + timedelta(hours=24)))
+    assert _kind(EventType.CASE_ESCALATED, at_risk) == AlertKind.DEADLINE_AT_RISK
+    assert _kind(EventType.CASE_ESCALATED, _escalation("appointment_deadline_at_risk")) == (
+        AlertKind.DEADLINE_AT_RISK
+    )
+    exactly_due = _escalation("appointment_cancelled", due_at=iso(T))
+    assert _kind(EventType.CASE_ESCALATED, exactly_due) == AlertKind.DEADLINE_AT_RISK
+    past_due = _escalation("appointment_cancelled", due_at=iso(T - timedelta(seconds=1)))
+    assert _kind(EventType.CASE_ESCALATED, past_due) == AlertKind.DEADLINE_BREACH
+
+
+def test_waitlisting_puts_a_deadline_at_risk_and_after_the_deadline_it_is_a_breach() -> None:
+    def waitlisted(respond_by: datetime) -> dict[str, str | int]:
+        return {"call_id": "c", "respond_by": iso(respond_by)}
+
+    item = feed_item(archived_event(EventType.APPOINTMENT_WAITLISTED, dict(waitlisted(T)), T))
     assert item is not None
     assert (item["kind"], item["reason"]) == (AlertKind.DEADLINE_AT_RISK, "no_slot_inside_deadline")
+    one_second_late = waitlisted(T - timedelta(seconds=1))
+    assert _kind(EventType.APPOINTMENT_WAITLISTED, one_second_late) == AlertKind.DEADLINE_BREACH
 
 
-def test_a_booking_after_its_deadline_is_a_breach_and_one_inside_it_is_not() -> None:
-    def booked(starts: datetime) -> dict[str, str]:
+def test_a_booking_after_its_deadline_is_at_risk_until_the_deadline_passes() -> None:
+    def booked(starts: datetime) -> dict[str, str | int]:
         return {"appointment_id": "a", "starts_at": iso(starts), "respond_by": iso(T)}
 
     late = feed_item(archived_event(EventType.APPOINTMENT_BOOKED, booked(T + timedelta(minutes=1)), T))
     assert late is not None
-    assert late["reason"] == "booked_after_deadline"
+    assert (late["kind"], late["reason"]) == (AlertKind.DEADLINE_AT_RISK, "booked_after_deadline")
+    after = T + timedelta(seconds=1)
+    assert _kind(EventType.APPOINTMENT_BOOKED, booked(T + timedelta(minutes=1)), after) == (
+        AlertKind.DEADLINE_BREACH
+    )
     assert feed_item(archived_event(EventType.APPOINTMENT_BOOKED, booked(T), T)) is None
     assert feed_item(archived_event(EventType.APPOINTMENT_BOOKED, {"starts_at": iso(T)}, T)) is None
 
@@ -63,8 +95,14 @@ def test_other_events_are_not_alerts() -> None:
 
 
 def test_a_stored_escalation_lists_like_a_live_one() -> None:
-    fact = EscalationFact(uuid.uuid4(), "U00123", "Y01234", T, "appointment_deadline_at_risk", "gp")
-    assert alert_from_escalation(fact)["kind"] == AlertKind.DEADLINE_BREACH
+    fact = EscalationFact(uuid.uuid4(), "U00123", "Y01234", T, "appointment_deadline_at_risk", "gp", rung=1)
+    listed = alert_from_escalation(fact)
+    assert listed is not None
+    assert (listed["kind"], listed["rung"]) == (AlertKind.DEADLINE_AT_RISK, 1)
+    breach = EscalationFact(uuid.uuid4(), "U00123", "Y01234", T, "appointment_deadline_breach", "gp")
+    assert (alert_from_escalation(breach) or {})["kind"] == AlertKind.DEADLINE_BREACH
+    # Only an acknowledgement seen so far: nothing to list yet.
+    assert alert_from_escalation(EscalationFact(uuid.uuid4(), "U00123", "Y01234")) is None
 
 
 def _item(n: int) -> dict[str, object]:

@@ -118,35 +118,49 @@ def test_capacity_is_session_minutes_less_the_admin_slot_against_live_bookings()
     }
 
 
-def test_response_times_judge_the_first_live_appointment_against_the_deadline() -> None:
-    def triaged(respond_in: timedelta) -> CallFact:
+def test_response_times_judge_calls_due_in_the_month_as_of_the_report() -> None:
+    def triaged(respond_by: datetime) -> CallFact:
         return call(
-            received_at=T - HOUR,
-            first_triaged_at=T,
-            triaged_at=T,
-            triage_code="C",
-            respond_by=T + respond_in,
+            received_at=T - HOUR, first_triaged_at=T, triaged_at=T, triage_code="C", respond_by=respond_by
         )
 
-    within, breached, pending, overdue = (triaged(24 * HOUR) for _ in range(4))
-    pending.respond_by = AS_OF + HOUR
-    overdue.respond_by = T + HOUR
+    within, seen_late, still_waiting = (triaged(T + 24 * HOUR) for _ in range(3))
+    next_month = triaged(AS_OF + HOUR)  # due in November: not a figure of October
     appts = [
         appt(call_id=within.call_id, starts_at=T + 2 * HOUR),
         appt(call_id=within.call_id, starts_at=T + 30 * HOUR),
-        appt(call_id=breached.call_id, starts_at=T + 30 * HOUR),
-        appt(call_id=breached.call_id, starts_at=T + HOUR, cancelled_at=T),  # cancelled: not the first
+        appt(call_id=seen_late.call_id, starts_at=T + 30 * HOUR),
+        appt(call_id=seen_late.call_id, starts_at=T + HOUR, cancelled_at=T),  # cancelled: not the first
     ]
-    row = figs(Facts(calls=[within, breached, pending, overdue], appointments=appts))["response_times"]["C"]
+    facts = Facts(calls=[within, seen_late, still_waiting, next_month], appointments=appts)
+    row = figs(facts)["response_times"]["C"]
     assert row == {
         "triaged": 4,
         "call_to_triage_median_minutes": 60.0,
         "within_deadline": 1,
-        "breached": 2,
-        "pending": 1,
+        "breached": 2,  # seen late, and still waiting past the deadline
+        "at_risk": 0,
+        "pending": 0,
         "deadline_met_rate": round(1 / 3, 4),
         "triage_to_appointment_median_minutes": 960.0,  # median of 120 and 1800 minutes
     }
+    november = figures(facts, "2026-11", AS_OF)["response_times"]["C"]
+    assert (november["triaged"], november["pending"], november["breached"]) == (0, 1, 0)
+
+
+def test_a_case_triaged_last_month_still_waiting_past_its_deadline_is_this_months_breach() -> None:
+    # Triaged on 31 October for a four-week deadline, never booked: the November figure shows the breach.
+    late_october = datetime(2026, 10, 31, 12, tzinfo=UTC)
+    waiting = call(
+        first_triaged_at=late_october,
+        triaged_at=late_october,
+        triage_code="E",
+        disposition="appointment",
+        respond_by=late_october + 14 * 24 * HOUR,
+        waitlisted_at=late_october,
+    )
+    row = figures(Facts(calls=[waiting]), "2026-11", AS_OF)["response_times"]["E"]
+    assert (row["breached"], row["within_deadline"], row["deadline_met_rate"]) == (1, 0, 0.0)
 
 
 def test_codes_without_an_appointment_deadline_report_triage_time_only() -> None:
@@ -178,7 +192,14 @@ def test_referrals_bounce_backs_and_reroutes() -> None:
         "bounced_back": 2,
         "bounced_back_by_destination": {"talking_therapies": 1, "unknown": 1},
         "rerouted": 1,
+        "withdrawn": 0,
     }
+
+
+def test_withdrawn_referrals_count_in_the_month_of_their_withdrawal() -> None:
+    withdrawn = ReferralFact(uuid.uuid4(), PCN, A, "talking_therapies", T, withdrawn_at=T + HOUR)
+    earlier = ReferralFact(uuid.uuid4(), PCN, A, "talking_therapies", T, withdrawn_at=T - 30 * 24 * HOUR)
+    assert figs(Facts(referrals=[withdrawn, earlier]))["referrals"]["withdrawn"] == 1
 
 
 def test_escalations_signposts_out_of_scope_waitlist_and_follow_ups() -> None:
