@@ -41,6 +41,7 @@ def build_host(
         directory=settings.directory(),
         clock=clock,
         deadlines=settings.deadlines(),
+        follow_up_policy=settings.follow_up_policy(),
     )
     watchdog = referrals_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return ReferralsHost(

@@ -5,6 +5,7 @@ The working calendar (`REFERRALS_WORKING_WEEKDAYS`, `REFERRALS_CLOSED_DAYS`, `RE
 """
 
 import os
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -13,7 +14,10 @@ from pydantic_settings import SettingsConfigDict
 from services.referrals.adapters.directory_file import EXAMPLE_PATH, load_directory
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Directory
+from services.referrals.domain.follow_up_urgency import FollowUpPolicy
+from shared.contracts.codes import TriageCode
 from shared.settings import ServiceSettings
+from shared.working_time import WorkingHours
 
 
 class ReferralsSettings(ServiceSettings):
@@ -33,13 +37,30 @@ class ReferralsSettings(ServiceSettings):
         description="A referral unanswered this long is escalated once (referral_unanswered).",
     )
     dna_follow_up_working_days: int = Field(
-        default=2, ge=1, description="Working days to attempt contact after a DNA before it is escalated."
+        default=2,
+        ge=1,
+        description="Working days to attempt contact after a routine case's DNA before it is escalated.",
     )
+    # Risk carried to follow-up: a missed appointment (DNA or patient cancellation) by the case's triage code.
+    dna_same_day_codes: list[TriageCode] = Field(
+        default=[TriageCode.A, TriageCode.B, TriageCode.C],
+        description="Followed up by the close of the working day, the clinical lead told at the first miss.",
+    )
+    dna_same_day_min_working_minutes: int = Field(
+        default=120, ge=0, description="A same-day follow-up is never due sooner than this (working time)."
+    )
+    dna_next_day_codes: list[TriageCode] = Field(
+        default=[TriageCode.D], description="Followed up by the same time on the next working day."
+    )
+    # Working hours a same-day follow-up runs in (Mon-Fri 08:00-18:30 Europe/London by default).
+    working_hours_opens: time = time(8, 0)
+    working_hours_closes: time = time(18, 30)
     watchdog_interval_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _valid_at_start(self) -> "ReferralsSettings":
         self.working_calendar()  # e.g. no working weekdays: refused before anything starts
+        self.follow_up_policy()  # e.g. a code both same-day and next-day
         self.require_trust_producer()
         return self
 
@@ -48,6 +69,20 @@ class ReferralsSettings(ServiceSettings):
             calendar=self.working_calendar(),
             chase_after_working_days=self.chase_after_working_days,
             dna_follow_up_working_days=self.dna_follow_up_working_days,
+        )
+
+    def working_hours(self) -> WorkingHours:
+        return WorkingHours(
+            opens=self.working_hours_opens, closes=self.working_hours_closes, calendar=self.working_calendar()
+        )
+
+    def follow_up_policy(self) -> FollowUpPolicy:
+        return FollowUpPolicy(
+            hours=self.working_hours(),
+            same_day_codes=frozenset(self.dna_same_day_codes),
+            same_day_min_working_minutes=self.dna_same_day_min_working_minutes,
+            next_day_codes=frozenset(self.dna_next_day_codes),
+            routine_working_days=self.dna_follow_up_working_days,
         )
 
     def directory(self) -> Directory:

@@ -73,6 +73,14 @@ class SqlReferralRepository(_Rows):
     async def first_made_for_appointment(self, appointment_id: uuid.UUID) -> bool:
         return await self._first_exists(col(tables.Referral.appointment_id) == appointment_id)
 
+    async def open_from_triage(self, call_id: uuid.UUID) -> list[Referral]:
+        query = select(tables.Referral).where(
+            (col(tables.Referral.call_id) == call_id)
+            & col(tables.Referral.appointment_id).is_(None)
+            & col(tables.Referral.status).in_([s.value for s in OPEN_STATUSES])
+        )
+        return [_aggregate(Referral, row) for row in (await self.session.exec(query)).all()]
+
     async def _first_exists(self, condition: Any) -> bool:
         query = select(tables.Referral.referral_id).where(
             condition & col(tables.Referral.previous_referral_id).is_(None)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from services.referrals.adapters.case_tables import CASE_TABLES
 from shared.db import UtcDateTime
 
 
@@ -49,6 +50,9 @@ class Referral(SQLModel, table=True):
     # Set once, with the referral_unanswered case.escalated, in one transaction: it never fires twice.
     chased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     chase_event_id: uuid.UUID | None = None
+    # Set when a re-triage replaced the decision that made it (status withdrawn, referral.withdrawn sent).
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    withdrawal_event_id: uuid.UUID | None = None
 
 
 class Signpost(SQLModel, table=True):
@@ -93,6 +97,8 @@ class DnaFollowUp(SQLModel, table=True):
     outcome_event_id: uuid.UUID | None = None
     escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     escalation_event_id: uuid.UUID | None = None
+    # The case's triage code when opened (None: not triaged here): it set due_at.
+    triage_code: str | None = None
 
 
 class DnaEpisode(SQLModel, table=True):
@@ -104,6 +110,9 @@ class DnaEpisode(SQLModel, table=True):
     dna_count: int = 0
     gp_notified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     gp_notice_event_id: uuid.UUID | None = None
+    # A high-risk case: the clinical lead told at the first missed appointment, once.
+    lead_notified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    lead_notice_event_id: uuid.UUID | None = None
 
 
 TABLES = (
@@ -111,4 +120,5 @@ TABLES = (
     Signpost.__table__,  # type: ignore[attr-defined]
     DnaFollowUp.__table__,  # type: ignore[attr-defined]
     DnaEpisode.__table__,  # type: ignore[attr-defined]
+    *CASE_TABLES,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.referrals.adapters.case_repositories import SqlCallDecisionRepository
 from services.referrals.adapters.repositories import (
     SqlDnaEpisodeRepository,
     SqlFollowUpRepository,
@@ -20,3 +21,4 @@ class SqlReferralsUnitOfWork(SqlUnitOfWork):
         self.signposts = SqlSignpostRepository(session)
         self.follow_ups = SqlFollowUpRepository(session)
         self.dna_episodes = SqlDnaEpisodeRepository(session)
+        self.decisions = SqlCallDecisionRepository(session)

@@ -15,6 +15,7 @@ from shared.contracts.codes import (
     NextStep,
     OutOfScopeReason,
     ReferralDeclineReason,
+    TriageCode,
 )
 
 
@@ -30,13 +31,22 @@ class Cause:
 
 @dataclass(frozen=True)
 class ActOnTriageDecision:
-    """call.triaged: refer or signpost as the disposition asks (appointments and escalation are not ours)."""
+    """call.triaged: refer or signpost as the disposition asks (appointments and escalation are not ours).
+
+    Only the call's newest decision is applied (by `decision_sequence`, else `decided_at`); the triage code
+    is kept for the episode, so that a missed appointment is followed up by the case's risk.
+    """
 
     call_id: uuid.UUID
     disposition: Disposition
     destination: Destination | None
     out_of_scope_reason: OutOfScopeReason | None
     cause: Cause
+    triage_code: TriageCode | None = None
+    decision_sequence: int | None = None
+    supersedes: uuid.UUID | None = None
+    decided_at: datetime | None = None
+    """When the MHP decided (the event's occurred_at); None: when this service heard of it."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,8 @@ class RedirectReferral:
 
 @dataclass(frozen=True)
 class OpenDnaFollowUp:
-    """appointment.dna: contact the patient by a deadline; a repeated DNA tells the GP."""
+    """appointment.dna, or appointment.cancelled by the patient (attendance cancelled_by_patient): contact the
+    patient by a deadline set by the case's risk; a repeated DNA tells the GP."""
 
     appointment_id: uuid.UUID
     attendance: AttendanceStatus

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Directory
+from services.referrals.domain.follow_up_urgency import FollowUpPolicy
 from shared.db import utcnow
 
 
@@ -17,3 +18,5 @@ class ReferralsContext:
     directory: Directory = field(default_factory=lambda: Directory(pcns={}))
     clock: Callable[[], datetime] = utcnow
     deadlines: Deadlines = field(default_factory=Deadlines)
+    # How soon a missed appointment is followed up, by the case's triage code.
+    follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)

@@ -78,6 +78,10 @@ def _contract(
             )
         case events.ReferralAccepted():
             return v1.ReferralAccepted, v1.ReferralAcceptedData(referral_id=event.referral_id)
+        case events.ReferralWithdrawn():
+            return v1.ReferralWithdrawn, v1.ReferralWithdrawnData(
+                referral_id=event.referral_id, reason=event.reason, call_id=event.call_id
+            )
         case events.ReferralCompleted():
             return v1.ReferralCompleted, v1.ReferralCompletedData(referral_id=event.referral_id)
         case events.ReferralDeclined():

@@ -9,10 +9,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.referrals.domain.decisions import IgnoredDecision, TriageDecision
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
-from shared.contracts.codes import Destination, SignpostOutcome
+from shared.contracts.codes import Destination, SignpostOutcome, TriageCode
 from shared.contracts.envelope import Envelope
 
 
@@ -26,6 +27,10 @@ class ReferralRepository(Protocol):
         ...
 
     async def first_made_for_appointment(self, appointment_id: uuid.UUID) -> bool: ...
+    async def open_from_triage(self, call_id: uuid.UUID) -> list[Referral]:
+        """The call's open referrals that a triage decision made (not those after an appointment)."""
+        ...
+
     async def chain(self, root_referral_id: uuid.UUID) -> list[Referral]:
         """Every referral of a re-routing chain, oldest first."""
         ...
@@ -66,6 +71,22 @@ class FollowUpRepository(Protocol):
         ...
 
 
+class CallDecisionRepository(Protocol):
+    """The newest triage decision applied per call, and the decisions ignored (for the audit)."""
+
+    async def applied_for(self, call_id: uuid.UUID) -> TriageDecision | None: ...
+    async def apply(
+        self, decision: TriageDecision, *, replacing: TriageDecision | None, at: datetime
+    ) -> None:
+        """Store it as the call's newest; raises DecisionRaced if `replacing` is no longer the one stored."""
+        ...
+
+    async def record_ignored(self, ignored: IgnoredDecision) -> None: ...
+    async def triage_code_for_episode(self, correlation_id: uuid.UUID) -> TriageCode | None:
+        """The triage code of the decision applied last in the episode; None if none was heard of here."""
+        ...
+
+
 class DnaEpisodeRepository(Protocol):
     async def get(self, correlation_id: uuid.UUID) -> DnaEpisode | None: ...
     async def save(self, episode: DnaEpisode) -> None: ...
@@ -81,5 +102,7 @@ class ReferralsUnitOfWork(Protocol):
     def follow_ups(self) -> FollowUpRepository: ...
     @property
     def dna_episodes(self) -> DnaEpisodeRepository: ...
+    @property
+    def decisions(self) -> CallDecisionRepository: ...
 
     def add_event(self, event: Envelope[Any]) -> None: ...

@@ -1,10 +1,28 @@
-"""What a triage decision or an attended appointment asks of referrals: a referral, a signpost, or nothing."""
+"""What a triage decision or an attendance asks of referrals, and which decision on a call is newest.
+
+The relay publishes concurrently and redeliveries requeue, so a re-triage can overtake the decision it
+replaces: referrals applies a call's decisions in their `decision_sequence` order (a producer that sends
+none is ordered by when the decision was made), never in their arrival order.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 
-from shared.contracts.codes import Destination, Disposition, NextStep, OutOfScopeReason, SignpostOutcome
+from shared.contracts.codes import (
+    Destination,
+    Disposition,
+    NextStep,
+    OutOfScopeReason,
+    SignpostOutcome,
+    TriageCode,
+)
+from shared.errors import NotYet
+
+FIRST_DECISION = 1
 
 
 @dataclass(frozen=True)
@@ -32,7 +50,8 @@ def triage_action(
 ) -> Action | None:
     """What a call.triaged disposition asks of this service (None: appointments and escalation are not ours).
 
-    Re-triage is not reconciled: a superseding decision is acted on as well, never undone.
+    A re-triage is reconciled by the handler: what an earlier decision referred and this one does not ask
+    for is withdrawn (`keeps_referral`); a recorded signpost is a past fact and stays.
     """
     if disposition is Disposition.REFER:
         return MakeReferral(destination or default_referral)
@@ -70,3 +89,80 @@ def attendance_action(
     if next_step is NextStep.REFERRAL:
         return MakeReferral(destination or default_referral)
     return None
+
+
+def keeps_referral(action: Action | None, destination: Destination) -> bool:
+    """An open referral an earlier decision on the call made stays only if the newest one refers there too."""
+    return isinstance(action, MakeReferral) and action.destination is destination
+
+
+class Ordering(StrEnum):
+    NEWER = "newer"
+    """Newer than the decision applied (or the first seen): apply it."""
+    REPEAT = "repeat"
+    """The decision applied, sent again under another event id: nothing to do."""
+    OLDER = "older"
+    """Overtaken by a newer decision already applied: ignored, and recorded as ignored."""
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    """One call.triaged as referrals orders it."""
+
+    event_id: uuid.UUID
+    call_id: uuid.UUID
+    correlation_id: uuid.UUID
+    sequence: int | None
+    """The effective sequence: the event's, or 1 for a decision that supersedes nothing."""
+    decided_at: datetime
+    triage_code: TriageCode | None
+    disposition: Disposition
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        event_id: uuid.UUID,
+        call_id: uuid.UUID,
+        correlation_id: uuid.UUID,
+        decision_sequence: int | None,
+        supersedes: uuid.UUID | None,
+        decided_at: datetime,
+        triage_code: TriageCode | None,
+        disposition: Disposition,
+    ) -> TriageDecision:
+        # A decision replacing nothing is the call's first, whichever producer sent it.
+        sequence = decision_sequence or (FIRST_DECISION if supersedes is None else None)
+        return cls(event_id, call_id, correlation_id, sequence, decided_at, triage_code, disposition)
+
+
+def order_against(candidate: TriageDecision, applied: TriageDecision | None) -> Ordering:
+    """Where `candidate` stands against the decision already applied for its call."""
+    if applied is None:
+        return Ordering.NEWER
+    if candidate.event_id == applied.event_id:
+        return Ordering.REPEAT
+    if candidate.sequence is not None and applied.sequence is not None:
+        newer, same = candidate.sequence > applied.sequence, candidate.sequence == applied.sequence
+    else:  # a producer without sequences: the decision made later is the newer one
+        newer, same = candidate.decided_at > applied.decided_at, candidate.decided_at == applied.decided_at
+    if newer:
+        return Ordering.NEWER
+    return Ordering.REPEAT if same else Ordering.OLDER
+
+
+@dataclass(frozen=True)
+class IgnoredDecision:
+    """What an auditor sees of a decision referrals did not apply: which, why, and what stood instead.
+
+    Only ids, sequences, codes and instants: nothing that identifies the patient.
+    """
+
+    decision: TriageDecision
+    ordering: Ordering
+    applied: TriageDecision
+    ignored_at: datetime
+
+
+class DecisionRaced(NotYet):
+    """Another decision for the call was applied between reading and storing: retried, then ordered again."""

@@ -17,6 +17,7 @@ from shared.contracts.codes import (
     EscalationTarget,
     OutOfScopeReason,
     ReferralDeclineReason,
+    ReferralWithdrawnReason,
     SignpostOutcome,
 )
 
@@ -55,6 +56,13 @@ class ReferralDeclined(DomainEvent):
     referral_id: uuid.UUID
     reason: str
     reason_code: ReferralDeclineReason | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferralWithdrawn(DomainEvent):
+    referral_id: uuid.UUID
+    reason: ReferralWithdrawnReason
+    call_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,6 @@
-"""DNA follow-up: contact after a missed appointment by a deadline, the GP told of repeated DNAs, outcomes."""
+"""Follow-up of a missed appointment (a DNA, or a cancellation by the patient): contact by a deadline set by
+the case's risk (follow_up_urgency.py), the clinical lead told at once for a high-risk case and the GP of
+repeated DNAs, and the outcome."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.referrals.domain import events
-from services.referrals.domain.deadlines import Deadlines, overdue
+from services.referrals.domain.deadlines import overdue
 from services.referrals.domain.decisions import RecordSignpost
 from services.referrals.domain.episode import Episode
+from services.referrals.domain.follow_up_urgency import FollowUpPolicy
 from services.referrals.domain.lifecycle import InvalidTransition
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import (
@@ -20,6 +23,7 @@ from shared.contracts.codes import (
     EscalationReason,
     EscalationTarget,
     SignpostOutcome,
+    TriageCode,
 )
 from shared.errors import RuleViolation
 
@@ -58,8 +62,9 @@ def check_follow_up_outcome(outcome: DnaFollowUpOutcome, signposted_to: Destinat
 @dataclass(kw_only=True)
 class DnaFollowUp:
     follow_up_id: uuid.UUID
-    # One follow-up per missed appointment, however often the DNA is re-sent.
+    # One follow-up per missed appointment, however often the DNA (or cancellation) is re-sent.
     appointment_id: uuid.UUID
+    # The appointment.dna or appointment.cancelled (by the patient) that opened it.
     dna_event_id: uuid.UUID
     correlation_id: uuid.UUID
     pcn_code: str
@@ -75,9 +80,12 @@ class DnaFollowUp:
     outcome_event_id: uuid.UUID | None = None
     escalated_at: datetime | None = None
     escalation_event_id: uuid.UUID | None = None
+    # The case's triage code when it was opened (None: not triaged here), which set `due_at`.
+    triage_code: TriageCode | None = None
 
     def __post_init__(self) -> None:
         self.attendance = AttendanceStatus(self.attendance)
+        self.triage_code = TriageCode(self.triage_code) if self.triage_code is not None else None
         self.status = FollowUpStatus(self.status)
         self.outcome = DnaFollowUpOutcome(self.outcome) if self.outcome is not None else None
         self.signposted_to = Destination(self.signposted_to) if self.signposted_to is not None else None
@@ -96,9 +104,10 @@ class DnaFollowUp:
         episode: Episode,
         missed_at: datetime,
         now: datetime,
-        deadlines: Deadlines,
+        policy: FollowUpPolicy,
+        triage_code: TriageCode | None = None,
     ) -> DnaFollowUp:
-        """A follow-up whose contact deadline counts working days from when the DNA happened.
+        """A follow-up whose contact deadline runs, by the case's risk, from when the DNA happened.
 
         A DNA dated ahead of our clock (a practice system's wrong clock; the contract allows up to two
         years) counts from when we heard of it: a bad date must never postpone contacting the patient.
@@ -114,7 +123,8 @@ class DnaFollowUp:
             practice_ods=episode.practice_ods,
             attendance=attendance,
             opened_at=missed_at,
-            due_at=deadlines.follow_up_due(missed_at),
+            due_at=policy.due(triage_code, missed_at),
+            triage_code=triage_code,
         )
 
     def record_outcome(
@@ -182,12 +192,33 @@ class DnaFollowUp:
 
 @dataclass(kw_only=True)
 class DnaEpisode:
-    """DNAs counted per episode, so the GP is told of a repeated DNA once."""
+    """Missed appointments counted per episode: the GP told of a repeated DNA once, and for a high-risk
+    case the clinical lead told of the first miss once."""
 
     correlation_id: uuid.UUID
     dna_count: int = 0
     gp_notified_at: datetime | None = None
     gp_notice_event_id: uuid.UUID | None = None
+    lead_notified_at: datetime | None = None
+    lead_notice_event_id: uuid.UUID | None = None
+
+    def record_missed(
+        self, follow_up: DnaFollowUp, now: datetime, *, tell_clinical_lead: bool
+    ) -> list[events.DomainEvent]:
+        """Count a DNA (a patient's cancellation is no DNA) and say who must be told now."""
+        happened: list[events.DomainEvent] = []
+        if tell_clinical_lead and self.lead_notified_at is None:
+            notice = events.Escalated(
+                target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
+                reason=EscalationReason.RISK,
+                appointment_id=follow_up.appointment_id,
+                due_at=follow_up.due_at,
+            )
+            self.lead_notified_at, self.lead_notice_event_id = now, notice.event_id
+            happened.append(notice)
+        if follow_up.attendance is not AttendanceStatus.CANCELLED_BY_PATIENT:
+            happened.extend(self.record_dna(follow_up.appointment_id, now))
+        return happened
 
     def record_dna(self, appointment_id: uuid.UUID, now: datetime) -> list[events.DomainEvent]:
         self.dna_count += 1

@@ -17,6 +17,8 @@ class ReferralStatus(StrEnum):
     UNPLACED = "unplaced"
     # The clinical lead sent an unplaced referral elsewhere (see rerouted_to): closed.
     REDIRECTED = "redirected"
+    # A re-triage replaced the decision that made it (referral.withdrawn told the service): closed.
+    WITHDRAWN = "withdrawn"
 
 
 class Response(StrEnum):
@@ -55,6 +57,11 @@ def apply_response(current: ReferralStatus, response: Response) -> ReferralStatu
         return None
     if current in ALLOWED_FROM[response]:
         return target
+    if current is ReferralStatus.WITHDRAWN:
+        raise InvalidTransition(
+            "the referral was withdrawn after the patient was re-triaged (see referral.withdrawn); "
+            "close it, or contact the practice's clinical lead"
+        )
     if current is ReferralStatus.MADE and response is Response.COMPLETE:
         raise InvalidTransition("the referral has not been accepted yet: accept it before completing it")
     if current in (ReferralStatus.DECLINED, ReferralStatus.UNPLACED, ReferralStatus.REDIRECTED):

@@ -20,8 +20,15 @@ from services.referrals.domain.lifecycle import (
     Response,
     apply_response,
     decline_note,
+    is_open,
 )
-from shared.contracts.codes import Destination, EscalationReason, EscalationTarget, ReferralDeclineReason
+from shared.contracts.codes import (
+    Destination,
+    EscalationReason,
+    EscalationTarget,
+    ReferralDeclineReason,
+    ReferralWithdrawnReason,
+)
 
 
 def bounced(referral_id: uuid.UUID) -> events.Escalated:
@@ -60,6 +67,8 @@ class Referral:
     bounce_escalation_event_id: uuid.UUID | None = None
     chased_at: datetime | None = None
     chase_event_id: uuid.UUID | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_event_id: uuid.UUID | None = None
 
     def __post_init__(self) -> None:
         self.status = ReferralStatus(self.status)
@@ -209,6 +218,21 @@ class Referral:
         )
         self.rerouted_to = rerouted.referral_id
         return rerouted, happened
+
+    def withdraw(self, now: datetime) -> events.ReferralWithdrawn:
+        """A re-triage replaced the decision that made this open referral: the receiving service must stop.
+
+        Raises InvalidTransition for a referral no longer open (its chain has moved on or it is closed).
+        """
+        if not is_open(self.status):
+            raise InvalidTransition(f"the referral is {self.status.value}; only an open one is withdrawn")
+        withdrawn = events.ReferralWithdrawn(
+            referral_id=self.referral_id, reason=ReferralWithdrawnReason.RETRIAGED, call_id=self.call_id
+        )
+        self.status = ReferralStatus.WITHDRAWN
+        self.withdrawn_at = now
+        self.withdrawal_event_id = withdrawn.event_id
+        return withdrawn
 
     def due_for_chase(self, now: datetime) -> bool:
         """Made, unanswered past its due date and not chased yet: the watchdog chases it once."""

@@ -31,9 +31,11 @@ from services.referrals.application.handlers.referrals import (
 )
 from services.referrals.domain.episode import Episode
 from services.referrals.domain.lifecycle import InvalidTransition
+from shared.contracts.codes import AttendanceStatus, CancelledBy
 from shared.contracts.envelope import Envelope
 from shared.contracts.v1 import (
     AppointmentAttended,
+    AppointmentCancelled,
     AppointmentDna,
     CallTriaged,
     ReferralAccepted,
@@ -50,7 +52,15 @@ def cause_of(event: Envelope[Any]) -> Cause:
 async def on_call_triaged(event: CallTriaged, uow: SqlReferralsUnitOfWork, ctx: ReferralsContext) -> None:
     data = event.data
     command = ActOnTriageDecision(
-        data.call_id, data.disposition, data.destination, data.out_of_scope_reason, cause_of(event)
+        data.call_id,
+        data.disposition,
+        data.destination,
+        data.out_of_scope_reason,
+        cause_of(event),
+        triage_code=data.triage_code,
+        decision_sequence=data.decision_sequence,
+        supersedes=data.supersedes,
+        decided_at=event.occurred_at,
     )
     await act_on_triage_decision(command, uow, ctx)
 
@@ -68,6 +78,20 @@ async def on_appointment_dna(
 ) -> None:
     data = event.data
     command = OpenDnaFollowUp(data.appointment_id, data.attendance, event.occurred_at, cause_of(event))
+    await open_dna_follow_up(command, uow, ctx)
+
+
+async def on_appointment_cancelled(
+    event: AppointmentCancelled, uow: SqlReferralsUnitOfWork, ctx: ReferralsContext
+) -> None:
+    """Cancelled by the patient: followed up like a DNA, so someone contacts them. A provider's
+    cancellation is booking's to rebook or waitlist, not ours."""
+    data = event.data
+    if data.cancelled_by is not CancelledBy.PATIENT:
+        return
+    command = OpenDnaFollowUp(
+        data.appointment_id, AttendanceStatus.CANCELLED_BY_PATIENT, event.occurred_at, cause_of(event)
+    )
     await open_dna_follow_up(command, uow, ctx)
 
 
@@ -103,6 +127,7 @@ def subscriptions(ctx: ReferralsContext) -> list[Subscription]:
         Subscription("on_call_triaged", (CallTriaged,), handler(on_call_triaged)),
         Subscription("on_appointment_attended", (AppointmentAttended,), handler(on_appointment_attended)),
         Subscription("on_appointment_dna", (AppointmentDna,), handler(on_appointment_dna)),
+        Subscription("on_appointment_cancelled", (AppointmentCancelled,), handler(on_appointment_cancelled)),
         Subscription(
             "on_referral_response",
             (ReferralAccepted, ReferralDeclined, ReferralCompleted),

@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 
 from services.referrals.application.context import ReferralsContext
 from services.referrals.domain.deadlines import Deadlines
+from services.referrals.domain.decisions import DecisionRaced, IgnoredDecision, TriageDecision
 from services.referrals.domain.directory import Defaults, Directory, PcnDirectory, ReceivingService
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus
 from services.referrals.domain.lifecycle import OPEN_STATUSES
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
-from shared.contracts.codes import Destination, SignpostOutcome
+from shared.contracts.codes import Destination, SignpostOutcome, TriageCode
 from shared.working_time import WorkingCalendar
 from tests.support.clock import FakeClock
 from tests.support.fake_uow import FakeUnitOfWork
@@ -66,6 +67,13 @@ class FakeReferrals:
         return any(
             r.appointment_id == appointment_id and r.previous_referral_id is None for r in self.rows.values()
         )
+
+    async def open_from_triage(self, call_id: uuid.UUID) -> list[Referral]:
+        return [
+            _copy(r)
+            for r in self.rows.values()
+            if r.call_id == call_id and r.appointment_id is None and r.status in OPEN_STATUSES
+        ]
 
     async def chain(self, root_referral_id: uuid.UUID) -> list[Referral]:
         chain = [r for r in self.rows.values() if r.root_referral_id == root_referral_id]
@@ -171,6 +179,30 @@ class FakeDnaEpisodes:
         self.rows[episode.correlation_id] = _copy(episode)
 
 
+class FakeDecisions:
+    def __init__(self) -> None:
+        self.applied: dict[uuid.UUID, tuple[TriageDecision, datetime]] = {}
+        self.ignored: dict[uuid.UUID, IgnoredDecision] = {}
+
+    async def applied_for(self, call_id: uuid.UUID) -> TriageDecision | None:
+        found = self.applied.get(call_id)
+        return found[0] if found is not None else None
+
+    async def apply(
+        self, decision: TriageDecision, *, replacing: TriageDecision | None, at: datetime
+    ) -> None:
+        if await self.applied_for(decision.call_id) != replacing:
+            raise DecisionRaced("another decision for the call was applied first")
+        self.applied[decision.call_id] = (decision, at)
+
+    async def record_ignored(self, ignored: IgnoredDecision) -> None:
+        self.ignored[ignored.decision.event_id] = ignored
+
+    async def triage_code_for_episode(self, correlation_id: uuid.UUID) -> TriageCode | None:
+        found = [(at, d) for d, at in self.applied.values() if d.correlation_id == correlation_id]
+        return max(found, key=lambda pair: pair[0])[1].triage_code if found else None
+
+
 class FakeReferralsUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -178,6 +210,7 @@ class FakeReferralsUnitOfWork(FakeUnitOfWork):
         self.signposts = FakeSignposts()
         self.follow_ups = FakeFollowUps()
         self.dna_episodes = FakeDnaEpisodes()
+        self.decisions = FakeDecisions()
 
     def one(self, kind: type[T]) -> T:
         [event] = self.events_of(kind)

@@ -11,6 +11,7 @@ from services.referrals.domain import events
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.episode import Episode
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus, InvalidOutcome
+from services.referrals.domain.follow_up_urgency import FollowUpPolicy
 from services.referrals.domain.lifecycle import InvalidTransition
 from shared.contracts.codes import (
     AttendanceStatus,
@@ -20,14 +21,14 @@ from shared.contracts.codes import (
     EscalationTarget,
     SignpostOutcome,
 )
-from shared.working_time import WorkingCalendar
+from shared.working_time import WorkingCalendar, WorkingHours
 from tests.support.clock import MONDAY_10AM
 
 EPISODE = Episode("U00123", "Y01234", uuid.uuid4())
 
 
 def opened(
-    missed_at: datetime = MONDAY_10AM, deadlines: Deadlines | None = None, now: datetime | None = None
+    missed_at: datetime = MONDAY_10AM, policy: FollowUpPolicy | None = None, now: datetime | None = None
 ) -> DnaFollowUp:
     return DnaFollowUp.open(
         appointment_id=uuid.uuid4(),
@@ -36,14 +37,15 @@ def opened(
         episode=EPISODE,
         missed_at=missed_at,
         now=now or missed_at,
-        deadlines=deadlines or Deadlines(),
+        policy=policy or FollowUpPolicy(),
     )
 
 
 def test_contact_is_due_two_working_days_after_the_dna_skipping_closed_days() -> None:
     assert opened().due_at == MONDAY_10AM + timedelta(days=2)
     thursday = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
-    christmas = Deadlines(calendar=WorkingCalendar(closed_days=frozenset({date(2026, 12, 25)})))
+    closed = WorkingCalendar(closed_days=frozenset({date(2026, 12, 25)}))
+    christmas = FollowUpPolicy(hours=WorkingHours(calendar=closed))
     # Friday 25th closed, weekend: Monday 28th is the first working day, Tuesday 29th the second.
     assert opened(thursday, christmas).due_at == datetime(2026, 12, 29, 10, 0, tzinfo=UTC)
 

@@ -1,4 +1,5 @@
-"""DNA follow-up: open one per missed appointment (telling the GP of a repeat), record its outcome."""
+"""Follow-up of a missed appointment: open one per DNA or patient cancellation, due by the case's risk
+(telling the clinical lead at once for a high-risk case, the GP of a repeated DNA); record its outcome."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import FollowUpNotFound
 from services.referrals.application.publishing import Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
+from services.referrals.domain import events
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp
 from shared.logging import get_logger
 
@@ -16,17 +18,22 @@ log = get_logger(__name__)
 async def open_dna_follow_up(
     cmd: OpenDnaFollowUp, uow: ReferralsUnitOfWork, ctx: ReferralsContext
 ) -> DnaFollowUp | None:
-    """Open a follow-up with its contact deadline; a second DNA in the episode tells the GP (once).
+    """Open a follow-up due by the case's triage code (kept from call.triaged for the episode).
+
+    A high-risk case's first miss tells the clinical lead (once per episode); a second DNA in the episode
+    tells the GP (once). A patient's cancellation is followed up like a DNA but counts as no DNA.
 
     Referrals consumes no booking events, so it hears of an appointment only through its outcome: every
     DNA is for an appointment unknown here, and it always opens a follow-up. A missed mental-health
-    appointment matters clinically and must never vanish; only the same DNA re-sent is ignored. Its
-    instants were bounded by the contract (2000 to two years ahead) before it reached us.
+    appointment matters clinically and must never vanish; only the same appointment re-sent (or both
+    cancelled and reported missed) is followed up once. Its instants were bounded by the contract (2000 to
+    two years ahead) before it reached us.
     """
     if await uow.follow_ups.opened_for_appointment(cmd.appointment_id):
         return None  # the same missed appointment re-sent under a new event id
     now = ctx.clock()
     episode = cmd.cause.episode
+    code = await uow.decisions.triage_code_for_episode(episode.correlation_id)
     follow_up = DnaFollowUp.open(
         appointment_id=cmd.appointment_id,
         attendance=cmd.attendance,
@@ -34,17 +41,25 @@ async def open_dna_follow_up(
         episode=episode,
         missed_at=cmd.missed_at,
         now=now,
-        deadlines=ctx.deadlines,
+        policy=ctx.follow_up_policy,
+        triage_code=code,
     )
     await uow.follow_ups.add(follow_up)
-    dnas = await uow.dna_episodes.get(episode.correlation_id) or DnaEpisode(
+    missed = await uow.dna_episodes.get(episode.correlation_id) or DnaEpisode(
         correlation_id=episode.correlation_id
     )
-    happened = dnas.record_dna(cmd.appointment_id, now)
-    await uow.dna_episodes.save(dnas)
+    happened = missed.record_missed(
+        follow_up, now, tell_clinical_lead=ctx.follow_up_policy.tells_clinical_lead_at_first_miss(code)
+    )
+    await uow.dna_episodes.save(missed)
     publish(uow, ctx, Where(episode, cmd.cause.event_id), now, happened)
-    if happened:
-        log.warning("repeated_dna_gp_notified")
+    # Codes only: nothing here identifies the patient.
+    log.info(
+        "missed_appointment_follow_up_opened",
+        attendance=follow_up.attendance.value,
+        urgency=ctx.follow_up_policy.urgency(code).value,
+        told=[e.target.value for e in happened if isinstance(e, events.Escalated)],
+    )
     return follow_up
 
 

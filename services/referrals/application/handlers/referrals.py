@@ -1,7 +1,8 @@
 """Making referrals and signposting records, receiving services' responses, and the clinical lead's redirect.
 
 Consumers are idempotent through the shared inbox and, for events re-sent under new ids, through the
-checks below and unique source ids on the rows.
+checks below and unique source ids on the rows. A call's triage decisions apply in their order, not their
+arrival: one older than the decision applied is recorded as ignored and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from services.referrals.application.errors import ReferralNotFound
 from services.referrals.application.publishing import Where, publish
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
 from services.referrals.domain import events
-from services.referrals.domain.decisions import MakeReferral, attendance_action, triage_action
+from services.referrals.domain.decisions import (
+    Action,
+    IgnoredDecision,
+    MakeReferral,
+    Ordering,
+    TriageDecision,
+    attendance_action,
+    keeps_referral,
+    order_against,
+    triage_action,
+)
 from services.referrals.domain.lifecycle import InvalidTransition, Response
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
@@ -37,6 +48,33 @@ log = get_logger(__name__)
 async def act_on_triage_decision(
     cmd: ActOnTriageDecision, uow: ReferralsUnitOfWork, ctx: ReferralsContext
 ) -> None:
+    """Apply the call's newest decision: withdraw what an earlier one referred that this one does not ask
+    for, then refer or signpost as it asks. A recorded signpost is a past fact (the patient was told) and
+    stays; only the case's current decision changes."""
+    now = ctx.clock()
+    decision = TriageDecision.of(
+        event_id=cmd.cause.event_id,
+        call_id=cmd.call_id,
+        correlation_id=cmd.cause.episode.correlation_id,
+        decision_sequence=cmd.decision_sequence,
+        supersedes=cmd.supersedes,
+        decided_at=cmd.decided_at or now,
+        triage_code=cmd.triage_code,
+        disposition=cmd.disposition,
+    )
+    applied = await uow.decisions.applied_for(cmd.call_id)
+    ordering = order_against(decision, applied)
+    if applied is not None and ordering is not Ordering.NEWER:
+        await uow.decisions.record_ignored(IgnoredDecision(decision, ordering, applied, now))
+        # Sequences and codes only: nothing here identifies the patient.
+        log.info(
+            "triage_decision_ignored",
+            ordering=ordering.value,
+            decision_sequence=decision.sequence,
+            applied_sequence=applied.sequence,
+        )
+        return
+    await uow.decisions.apply(decision, replacing=applied, at=now)
     defaults = ctx.directory.defaults
     action = triage_action(
         cmd.disposition,
@@ -45,21 +83,46 @@ async def act_on_triage_decision(
         default_referral=defaults.referral,
         advice_destination=defaults.advice,
     )
+    kept = await _withdraw_replaced(uow, ctx, cmd, action, now)
     if action is None:
         return
-    # The same call re-sent under a new event id must not refer or signpost the patient twice.
     if isinstance(action, MakeReferral):
-        if not await uow.referrals.first_made_for_call(cmd.call_id, action.destination):
+        # A call's first decision stored before decisions were kept here (an older release), re-sent.
+        legacy_resend = applied is None and await uow.referrals.first_made_for_call(
+            cmd.call_id, action.destination
+        )
+        if not kept and not legacy_resend:
             await _refer(uow, ctx, action, cmd.cause, call_id=cmd.call_id)
         return
+    # The same signpost for the call, re-sent or decided again, is recorded once.
     if await uow.signposts.recorded_for_call(cmd.call_id, action.destination, action.outcome):
         return
-    now = ctx.clock()
     signpost, given = Signpost.record(
         action, episode=cmd.cause.episode, source_event_id=cmd.cause.event_id, now=now, call_id=cmd.call_id
     )
     await uow.signposts.add(signpost)
     publish(uow, ctx, Where(cmd.cause.episode, cmd.cause.event_id), now, [given])
+
+
+async def _withdraw_replaced(
+    uow: ReferralsUnitOfWork,
+    ctx: ReferralsContext,
+    cmd: ActOnTriageDecision,
+    action: Action | None,
+    now: datetime,
+) -> bool:
+    """Withdraw the call's open referrals the newest decision no longer asks for (referral.withdrawn tells
+    the receiving service to stop); True if one it asks for is open already, so none is made again."""
+    kept = False
+    for referral in await uow.referrals.open_from_triage(cmd.call_id):
+        if keeps_referral(action, referral.destination):
+            kept = True
+            continue
+        withdrawn = referral.withdraw(now)
+        await uow.referrals.save(referral)
+        publish(uow, ctx, Where(referral.episode, cmd.cause.event_id), now, [withdrawn])
+        log.warning("referral_withdrawn_after_retriage", destination=referral.destination.value)
+    return kept
 
 
 async def act_on_attendance(cmd: ActOnAttendance, uow: ReferralsUnitOfWork, ctx: ReferralsContext) -> None:
