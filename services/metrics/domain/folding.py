@@ -206,7 +206,11 @@ def _escalated(fact: Fact | None, e: ArchivedEvent) -> EscalationFact:
     if esc.occurred_at is None or at < esc.occurred_at:
         changes |= {"occurred_at": at, "reason": str(d["reason"])}
     if esc.target is None or rung >= esc.rung:
-        changes |= {"rung": rung, "target": str(d["target"]), "acknowledge_by": instant(d.get("acknowledge_by"))}
+        changes |= {
+            "rung": rung,
+            "target": str(d["target"]),
+            "acknowledge_by": instant(d.get("acknowledge_by")),
+        }
     return replace(esc, **changes)
 
 

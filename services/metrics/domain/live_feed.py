@@ -33,7 +33,9 @@ def deadline_kind(deadline: datetime | None, at: datetime) -> AlertKind:
     return AlertKind.DEADLINE_BREACH if deadline is not None and at > deadline else AlertKind.DEADLINE_AT_RISK
 
 
-def escalation_kind(reason: str | None, due_at: datetime | None = None, at: datetime | None = None) -> AlertKind:
+def escalation_kind(
+    reason: str | None, due_at: datetime | None = None, at: datetime | None = None
+) -> AlertKind:
     if reason in BREACH_REASONS:
         return AlertKind.DEADLINE_BREACH
     if reason in AT_RISK_REASONS:

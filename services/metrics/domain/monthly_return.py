@@ -34,8 +34,8 @@ DEFINITIONS: dict[str, str] = {
     "patient request for an urgent appointment (telephone, e-consultation or walk-in): appointments that "
     "would otherwise have gone to the duty GP. GP tasks and direct bookings are not counted.",
     "referrals": "Referrals made in the month by destination; bounce-backs are referral.declined in the "
-    "month (by the destination that declined); re-routed are referrals made to replace a declined one; withdrawn are referral.withdrawn in the month "
-    "(a re-triage replaced the decision that made the referral).",
+    "month (by the destination that declined); re-routed are referrals made to replace a declined one; "
+    "withdrawn are referral.withdrawn in the month (a re-triage replaced the decision that made it).",
 }
 
 

@@ -29,6 +29,21 @@ from shared.identity import Principal, require_scope
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
+
+def wait_label(minutes: float | None) -> str:
+    """An age for a person to read: "3 d 4 h", "5 h 10 min", "12 min"; a dash when nothing waits."""
+    if minutes is None:
+        return "\u2013"  # an en dash, as the tables show a missing rate
+    whole = int(minutes)
+    days, rest = divmod(whole, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
+TEMPLATES.env.filters["wait"] = wait_label
+
 TrustViewer = Annotated[Principal, Depends(POLICY.requires(Action.VIEW_TRUST_DASHBOARD))]
 PcnViewer = Annotated[Principal, Depends(POLICY.requires(Action.VIEW_PCN_DASHBOARD))]
 
@@ -150,6 +165,9 @@ def build_pages(db: Database, ctx: MetricsContext) -> APIRouter:
             raise HTTPException(404, detail=f"pcn: no events have been received for PCN {pcn} yet") from None
         context = {
             "report": report,
+            # Waiting cases and open escalations as of now, from the same (this PCN only) trust view.
+            "now": view["pcns"].get(pcn),
+            "as_of": view["as_of"],
             "svg": _markup(pcn_charts(pcn, report, view)),
             # The link to every PCN is shown only to a role that may open the trust page.
             "trust_link": POLICY.allows(principal.role, Action.VIEW_TRUST_DASHBOARD),

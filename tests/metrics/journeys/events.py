@@ -282,7 +282,9 @@ def _journey_events(j: Journey) -> list[Envelope[Any]]:
     return out
 
 
-def _owned_escalation_events(j: Journey, escalation_id: uuid.UUID, org: dict[str, Any]) -> list[Envelope[Any]]:
+def _owned_escalation_events(
+    j: Journey, escalation_id: uuid.UUID, org: dict[str, Any]
+) -> list[Envelope[Any]]:
     """The ladder's re-escalation (same id, rung 1), the acknowledgement and the resolution, by referrals."""
     out: list[Envelope[Any]] = []
     ref_org: dict[str, Any] = {"producer": "RMH/referrals", **org}

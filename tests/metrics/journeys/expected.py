@@ -84,7 +84,9 @@ def expected_figures(journeys: list[Journey], sessions: list[Session]) -> dict[s
         }
         if code.value in "CDE":
             # Calls whose (latest) deadline falls in the month, judged as of AS_OF.
-            due = [j for j in journeys if j.triages and j.triages[-1][1] is code and _in_month(j.triages[-1][3])]
+            due = [
+                j for j in journeys if j.triages and j.triages[-1][1] is code and _in_month(j.triages[-1][3])
+            ]
             within = breached = at_risk = pending = 0
             waits = []
             for j in due:
@@ -96,7 +98,7 @@ def expected_figures(journeys: list[Journey], sessions: list[Session]) -> dict[s
                     waits.append((first - j.triages[-1][0]).total_seconds() / 60)
                 if first is not None and first <= respond_by and first <= AS_OF:
                     within += 1
-                elif AS_OF > respond_by:
+                elif respond_by < AS_OF:
                     breached += 1
                 elif (first is not None and first > respond_by) or (first is None and j.waitlisted_at):
                     at_risk += 1
