@@ -205,7 +205,7 @@ async def test_low_level_need_is_recorded_out_of_scope_and_signposted_to_talking
     assert triaged["data"]["destination"] == "talking_therapies"
 
 
-async def test_re_triage_supersedes_the_earlier_decision_and_the_audit_trail_keeps_both(
+async def test_re_triage_supersedes_the_earlier_decision_in_sequence_and_the_audit_trail_keeps_all(
     triage: TriageHost, client: httpx.AsyncClient, amqp_url: str, clock: FakeClock, tokens: Tokens
 ) -> None:
     event = call_received(occurred_at=MONDAY_10AM)
@@ -214,17 +214,35 @@ async def test_re_triage_supersedes_the_earlier_decision_and_the_audit_trail_kee
         first = (await _decide(client, event.data.call_id, triage_code="E")).json()
         clock.advance(timedelta(hours=1))
         second = (await _decide(client, event.data.call_id, tokens.user(MHP_2), triage_code="C")).json()
-        await capture.wait_for(2)
+        repeated = await _decide(client, event.data.call_id, triage_code="C")  # agrees: not a re-triage
+        third = (await _decide(client, event.data.call_id, triage_code="D")).json()
+        await capture.wait_for(3)
+        await triage.relay.run_once()  # a call.triaged for the repeat would have been staged by now
+    assert repeated.status_code == 200
+    assert repeated.json()["decision_sequence"] == 2
     assert second["supersedes"] == first["decision_id"]
-    later = next(e for e in capture.of_type("call.triaged") if e["event_id"] == second["event_id"])
-    assert later["data"]["supersedes"] == first["event_id"]
-    assert later["data"]["disposition"] == "urgent_appointment"
+    published = sorted(capture.of_type("call.triaged"), key=lambda e: e["data"]["decision_sequence"])
+    assert [(e["event_id"], e["data"]["decision_sequence"]) for e in published] == [
+        (first["event_id"], 1),
+        (second["event_id"], 2),
+        (third["event_id"], 3),
+    ]
+    assert published[1]["data"]["supersedes"] == first["event_id"]
+    assert published[1]["data"]["disposition"] == "urgent_appointment"
+    async with triage.db.read() as session:
+        stored = await session.get(TriageCall, event.data.call_id)
+    assert stored is not None
+    assert stored.decision_sequence == 3
 
     call = (await client.get(f"/calls/{event.data.call_id}")).json()
-    trail = [(d["triage_code"], d["current"], d["superseded_by"], d["clinician"]) for d in call["decisions"]]
+    trail = [
+        (d["triage_code"], d["decision_sequence"], d["current"], d["superseded_by"], d["clinician"])
+        for d in call["decisions"]
+    ]
     assert trail == [
-        ("E", False, second["decision_id"], MHP),
-        ("C", True, None, MHP_2),
+        ("E", 1, False, second["decision_id"], MHP),
+        ("C", 2, False, third["decision_id"], MHP_2),
+        ("D", 3, True, None, MHP),
     ]
 
 

@@ -174,6 +174,6 @@ class SqlDecisionRepository:
         query = (
             select(TriageDecision)
             .where(col(TriageDecision.call_id) == call_id)
-            .order_by(col(TriageDecision.decided_at), col(TriageDecision.decision_id))
+            .order_by(col(TriageDecision.decision_sequence))
         )
         return [_decision(row) for row in (await self.session.exec(query)).all()]

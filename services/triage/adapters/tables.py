@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from shared.db import UtcDateTime
 
+SEQUENCE_INDEX = "ux_triage_decisions_call_sequence"
+
 
 class TriageCall(SQLModel, table=True):
     __tablename__ = "triage_calls"
@@ -51,6 +53,8 @@ class TriageDecision(SQLModel, table=True):
     """Every decision is kept: a re-triage supersedes the earlier one but never deletes it."""
 
     __tablename__ = "triage_decisions"
+    # One decision per place in a call's sequence: two re-triages can never both become number n.
+    __table_args__ = (Index(SEQUENCE_INDEX, "call_id", "decision_sequence", unique=True),)
 
     decision_id: uuid.UUID = Field(primary_key=True)
     call_id: uuid.UUID = Field(foreign_key="triage_calls.call_id", index=True)

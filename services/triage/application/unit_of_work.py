@@ -47,7 +47,7 @@ class DecisionRepository(Protocol):
         ...
 
     async def of_call(self, call_id: uuid.UUID) -> Sequence[Decision]:
-        """Every decision on a call, oldest first: the audit trail."""
+        """Every decision on a call in decision_sequence order (oldest first): the audit trail."""
         ...
 
 

@@ -80,7 +80,7 @@ class FakeDecisionRepository:
 
     async def of_call(self, call_id: uuid.UUID) -> Sequence[Decision]:
         decisions = [d for d in self.rows.values() if d.call_id == call_id]
-        return [copy.deepcopy(d) for d in sorted(decisions, key=lambda d: (d.decided_at, d.decision_id))]
+        return [copy.deepcopy(d) for d in sorted(decisions, key=lambda d: d.decision_sequence)]
 
 
 class FakeTriageUnitOfWork(FakeUnitOfWork):

@@ -22,6 +22,7 @@ down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+SEQUENCE_INDEX = "ux_triage_decisions_call_sequence"
 OUT_OF_HOURS_COLUMNS = (
     "out_of_hours_escalated_at",
     "out_of_hours_escalated_to",
@@ -58,6 +59,9 @@ def upgrade() -> None:
         op.execute(NUMBER_DECISIONS)
         with op.batch_alter_table("triage_decisions") as batch:
             batch.alter_column("decision_sequence", existing_type=sa.Integer(), nullable=False)
+    indexes = {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("triage_decisions")}
+    if SEQUENCE_INDEX not in indexes:
+        op.create_index(SEQUENCE_INDEX, "triage_decisions", ["call_id", "decision_sequence"], unique=True)
     calls = _columns("triage_calls")
     if "decision_sequence" not in calls:
         with op.batch_alter_table("triage_calls") as batch:
@@ -76,5 +80,6 @@ def downgrade() -> None:
     with op.batch_alter_table("triage_calls") as batch:
         for column in ("decision_sequence", *OUT_OF_HOURS_COLUMNS):
             batch.drop_column(column)
+    op.drop_index(SEQUENCE_INDEX, table_name="triage_decisions")
     with op.batch_alter_table("triage_decisions") as batch:
         batch.drop_column("decision_sequence")
