@@ -155,6 +155,8 @@ class EscalationReason(StrEnum):
     """Nobody acknowledged an escalation by its deadline: it climbs to the next rung of the ladder."""
     DEAD_LETTER = "dead_letter"
     """A clinical event could not be applied and waits in a dead-letter queue for the operator."""
+    OUTCOME_FOR_CANCELLED_APPOINTMENT = "outcome_for_cancelled_appointment"
+    """A practice reported the patient seen at an appointment booking holds as cancelled: reconcile it."""
 
 
 class EscalationOutcome(StrEnum):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.booking.domain.allocation import HeldSlots, SlotQuery, appointment_modality, home_then_pcn
-from services.booking.domain.events import AppointmentWasCancelled
+from services.booking.domain.events import AppointmentWasCancelled, CaseNeedsEscalation
 from services.booking.domain.rota import Slot
 from services.booking.domain.urgency import Urgency, is_urgent
 from shared.contracts.codes import (
@@ -16,6 +16,8 @@ from shared.contracts.codes import (
     AttendanceStatus,
     BookedBy,
     CancelledBy,
+    EscalationReason,
+    EscalationTarget,
     Modality,
     NextStep,
 )
@@ -117,6 +119,22 @@ class Appointment:
         self.attendance = attendance
         self.next_step = next_step
         return True
+
+    def seen_after_cancellation(self) -> CaseNeedsEscalation:
+        """A practice says the patient was seen at an appointment booking holds as cancelled (hazard H12).
+
+        The patient was seen, so the outcome stands and its next step is acted on; the slots it held may
+        be another patient's by now, so they are left alone, and the practice's clinical lead reconciles it.
+        """
+        return CaseNeedsEscalation(
+            target=EscalationTarget.PRACTICE_CLINICAL_LEAD,
+            reason=EscalationReason.OUTCOME_FOR_CANCELLED_APPOINTMENT,
+            pcn_code=self.pcn_code,
+            practice_ods=self.home_practice_ods,
+            correlation_id=self.correlation_id,
+            call_id=self.call_id,
+            appointment_id=self.appointment_id,
+        )
 
     def dna(self, attendance: AttendanceStatus, *, recorded_at: datetime) -> bool:
         """Record a did-not-attend; an attended or cancelled appointment keeps its outcome (False)."""

@@ -83,6 +83,38 @@ async def test_a_cancellation_request_is_announced_and_frees_the_slot_for_the_wa
         await cancel_appointment(CancelAppointment(held.appointment_id, CancelledBy.PATIENT), uow, ctx)
 
 
+async def test_a_patient_seen_at_a_cancelled_appointment_is_recorded_and_the_clinical_lead_told(
+    uow: FakeBookingUnitOfWork, ctx: BookingContext
+) -> None:
+    """Hazard H12: the outcome stands (the patient was seen) but the slots, now another's, are untouched."""
+    await schedule(uow, ctx, plan())
+    held = await booked(uow, ctx)
+    for slot in uow.slots.rows.values():
+        if slot.status is SlotStatus.FREE:
+            slot.status = SlotStatus.BOOKED
+    await cancel_appointment(CancelAppointment(held.appointment_id, CancelledBy.PATIENT), uow, ctx)
+    waiting = call(hours=30)
+    await book_from_triage(book_from(waiting), uow, ctx)  # the freed slot goes to another patient
+    slots_before = {s.slot_id: s.status for s in uow.slots.rows.values()}
+    uow.events.clear()
+
+    seen = RecordAttendance(held.appointment_id, AttendanceStatus.ATTENDED, NextStep.DISCHARGE, AFTER, call())
+    await record_attendance(seen, uow, ctx)
+
+    stored = uow.appointments.rows[held.appointment_id]
+    assert (stored.status, stored.attendance) == (AppointmentStatus.ATTENDED, AttendanceStatus.ATTENDED)
+    assert {s.slot_id: s.status for s in uow.slots.rows.values()} == slots_before
+    [told] = uow.events_of(CaseEscalated)
+    assert (told.data.target, told.data.reason, told.data.appointment_id) == (
+        EscalationTarget.PRACTICE_CLINICAL_LEAD,
+        EscalationReason.OUTCOME_FOR_CANCELLED_APPOINTMENT,
+        held.appointment_id,
+    )
+    uow.events.clear()
+    await record_attendance(seen, uow, ctx)  # re-sent: one escalation only
+    assert uow.events_of(CaseEscalated) == []
+
+
 async def test_a_practice_notice_is_not_re_announced_and_is_idempotent(
     uow: FakeBookingUnitOfWork, ctx: BookingContext
 ) -> None:

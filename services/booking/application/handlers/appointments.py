@@ -20,7 +20,7 @@ from services.booking.application.handlers.allocation import (
 )
 from services.booking.application.publishing import publish
 from services.booking.application.unit_of_work import BookingUnitOfWork
-from services.booking.domain.appointment import Appointment, book_on
+from services.booking.domain.appointment import Appointment, AppointmentStatus, book_on
 from services.booking.domain.events import AppointmentWasBooked, AppointmentWasCancelled
 from services.booking.domain.follow_up import (
     LOOK_AHEAD_SESSIONS,
@@ -119,9 +119,12 @@ async def record_attendance(
     Returns the follow-up booked, if any.
     """
     appointment = await _get(uow, cmd.appointment_id, notice=True, reported=cmd.cause)
+    was_cancelled = appointment.status is AppointmentStatus.CANCELLED
     if not appointment.attend(cmd.attendance, cmd.next_step, recorded_at=cmd.recorded_at):
         return None
-    await uow.appointments.save(appointment)
+    await uow.appointments.save(appointment)  # the slots are untouched: they may be another patient's now
+    if was_cancelled:
+        publish(uow, [appointment.seen_after_cancellation()], cmd.cause)
     kind = next_appointment_type(appointment.appointment_type, cmd.next_step)
     if kind is None:
         return None
