@@ -37,7 +37,8 @@ class TriageCall(SQLModel, table=True):
     status: str = "awaiting_triage"
     latest_decision_id: uuid.UUID | None = None
     # The current decision's place in the call's sequence (0 before the first); see TriageDecision.
-    decision_sequence: int = 0
+    # A server default, so migration 0004 adds it to a table others reference without rebuilding it.
+    decision_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set at intake from the PCN's callback target in working time; the watchdog escalates past it.
     callback_due_at: datetime = Field(sa_type=UtcDateTime)
     # Set once, in the same transaction as the duty-GP case.escalated, so it never fires twice.

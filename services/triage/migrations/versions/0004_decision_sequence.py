@@ -64,22 +64,20 @@ def upgrade() -> None:
         op.create_index(SEQUENCE_INDEX, "triage_decisions", ["call_id", "decision_sequence"], unique=True)
     calls = _columns("triage_calls")
     if "decision_sequence" not in calls:
-        with op.batch_alter_table("triage_calls") as batch:
-            batch.add_column(sa.Column("decision_sequence", sa.Integer(), nullable=False, server_default="0"))
+        # Plain ADD COLUMNs: SQLite's table rebuild would drop triage_calls, which decisions reference.
+        op.add_column(
+            "triage_calls", sa.Column("decision_sequence", sa.Integer(), nullable=False, server_default="0")
+        )
         op.execute(NUMBER_CALLS)
-        with op.batch_alter_table("triage_calls") as batch:
-            batch.alter_column("decision_sequence", existing_type=sa.Integer(), server_default=None)
     if not set(OUT_OF_HOURS_COLUMNS) <= calls:
-        with op.batch_alter_table("triage_calls") as batch:
-            batch.add_column(sa.Column("out_of_hours_escalated_at", UtcDateTime(), nullable=True))
-            batch.add_column(sa.Column("out_of_hours_escalated_to", sa.String(), nullable=True))
-            batch.add_column(sa.Column("out_of_hours_escalation_event_id", sa.Uuid(), nullable=True))
+        op.add_column("triage_calls", sa.Column("out_of_hours_escalated_at", UtcDateTime(), nullable=True))
+        op.add_column("triage_calls", sa.Column("out_of_hours_escalated_to", sa.String(), nullable=True))
+        op.add_column("triage_calls", sa.Column("out_of_hours_escalation_event_id", sa.Uuid(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("triage_calls") as batch:
-        for column in ("decision_sequence", *OUT_OF_HOURS_COLUMNS):
-            batch.drop_column(column)
+    for column in ("decision_sequence", *OUT_OF_HOURS_COLUMNS):
+        op.drop_column("triage_calls", column)  # not a rebuild: decisions reference the table
     op.drop_index(SEQUENCE_INDEX, table_name="triage_decisions")
     with op.batch_alter_table("triage_decisions") as batch:
         batch.drop_column("decision_sequence")
