@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -95,11 +95,9 @@ class SqlCallDecisionRepository:
         )
 
     async def triage_code_for_episode(self, correlation_id: uuid.UUID) -> TriageCode | None:
-        query = (
-            select(CallDecision.triage_code)
-            .where(col(CallDecision.correlation_id) == correlation_id)
-            .order_by(col(CallDecision.applied_at).desc())
-            .limit(1)
+        # Codes A..G sort from the most urgent: the episode's lowest current code is its highest risk.
+        query = select(func.min(CallDecision.triage_code)).where(
+            col(CallDecision.correlation_id) == correlation_id
         )
         code = (await self.session.exec(query)).first()
         return TriageCode(code) if code else None

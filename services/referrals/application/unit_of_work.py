@@ -83,7 +83,8 @@ class CallDecisionRepository(Protocol):
 
     async def record_ignored(self, ignored: IgnoredDecision) -> None: ...
     async def triage_code_for_episode(self, correlation_id: uuid.UUID) -> TriageCode | None:
-        """The triage code of the decision applied last in the episode; None if none was heard of here."""
+        """The most urgent code among the episode's calls' current decisions (a call re-triaged counts only
+        with its newest); None if none was heard of here."""
         ...
 
 

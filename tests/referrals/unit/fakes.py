@@ -199,8 +199,8 @@ class FakeDecisions:
         self.ignored[ignored.decision.event_id] = ignored
 
     async def triage_code_for_episode(self, correlation_id: uuid.UUID) -> TriageCode | None:
-        found = [(at, d) for d, at in self.applied.values() if d.correlation_id == correlation_id]
-        return max(found, key=lambda pair: pair[0])[1].triage_code if found else None
+        codes = [d.triage_code for d, _ in self.applied.values() if d.correlation_id == correlation_id]
+        return min((c for c in codes if c is not None), default=None)
 
 
 class FakeReferralsUnitOfWork(FakeUnitOfWork):
