@@ -63,6 +63,10 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
                 await expect(page.locator("#pcn-table")).to_contain_text(pcn)
             assert await page.locator("svg[aria-label^='DNA rate by PCN']").count() == 2
             assert await page.locator("svg[aria-label^='Seen within deadline by triage code']").count() == 1
+            # Each PCN's waiting cases, oldest wait and open escalations stand beside its monthly figures.
+            for heading in ("Waiting now", "Oldest wait", "Open escalations", "Median time to acknowledge"):
+                await expect(page.locator("#pcn-table thead")).to_contain_text(heading)
+            assert await page.locator("#pcn-table td.oldest-wait").count() == len(gen.PCNS)
             await expect(page.locator("#live-status")).to_contain_text("Live:")
 
             escalation = CaseEscalated.create(
@@ -94,6 +98,8 @@ async def test_dashboard_shows_pcns_charts_and_a_live_escalation_in_a_real_brows
             first_row = page.locator("#return-table tbody tr").first
             await expect(first_row).to_contain_text(str(expected["initial_assessments"]["total"]))
             assert await page.locator("svg[aria-label='Capacity, U00123']").count() == 1
+            await expect(page.locator("#waiting-table")).to_contain_text("Cases waiting to be seen")
+            await expect(page.locator("#waiting-table")).to_contain_text("Open escalations")
             await page.screenshot(path=str(ARTIFACTS / "dashboard-pcn.png"), full_page=True)
         finally:
             await browser.close()

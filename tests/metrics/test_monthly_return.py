@@ -114,6 +114,9 @@ async def test_monthly_return_matches_ground_truth_from_generated_journeys(
         assert j.reason not in stored
     assert "waiting list closed" not in stored
     assert "MHP off sick" not in stored
+    # Nor staff ids (who acknowledged, resolved or was assigned an escalation) or a resolution's note.
+    for staff_or_note in ("lead-0042", "duty-manager-01", "called back and safety-netted"):
+        assert staff_or_note not in stored
 
     # Projections lost, then rebuilt from the archive by the operator command, give the same return.
     async with metrics.db.transaction() as session:
