@@ -7,7 +7,6 @@ acks and a decoder that hands us raw bytes, so even a body that is not JSON reac
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,11 +24,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ContractError, parse_event
 from shared.contracts.routing import binding_key, parse_routing_key
-from shared.db import Database, utcnow
+from shared.db import Database
 from shared.errors import NotYet, RuleViolation
 from shared.logging import get_logger
 from shared.messaging import inbox
-from shared.messaging.failures import InFlight, is_transient, origin
+from shared.messaging.dead_letter_alarm import (
+    BODY_HASH_HEADER,
+    REASON_HEADER,
+    DeadLetterAlarm,
+    dead_letter_headers,
+)
+from shared.messaging.failures import DeadLetterKind, InFlight, is_transient, origin
 from shared.messaging.senders import SenderCheck
 from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
 
@@ -38,8 +43,7 @@ log = get_logger(__name__)
 CONSUMED = Counter("mhp_messages_consumed_total", "Messages consumed, by outcome", ["queue", "outcome"])
 HANDLE_SECONDS = Histogram("mhp_message_handle_seconds", "Time to apply one message", ["queue"])
 
-REASON_HEADER = "x-mhp-dead-letter-reason"
-BODY_HASH_HEADER = "x-mhp-body-sha256"
+__all__ = ["BODY_HASH_HEADER", "REASON_HEADER", "MessageProcessor", "Subscription", "in_unit_of_work"]
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 """What the spine calls: the transaction's session (inbox already claimed) and the validated event."""
@@ -133,6 +137,8 @@ class MessageProcessor:
         self._delivery_limit = delivery_limit
         self._retry_delay = retry_delay
         self._handler_timeout = handler_timeout
+        # Counts every dead letter; escalates a clinical one to the platform operator (never raises).
+        self.alarm = DeadLetterAlarm(db, senders, timeout=handler_timeout)
         self.in_flight = InFlight()
         """Deliveries being processed, per queue: readiness reports a queue whose oldest one stops moving."""
 
@@ -149,10 +155,13 @@ class MessageProcessor:
             # parse_event lets nothing but ContractError out, whatever the bytes (issue 20).
             event = parse_event(delivery.body)
             self._check_consistent(subscription, delivery, event)
+        except ContractError as exc:
+            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.CONTRACT)
+        try:
             # Only after the routing check: the broker's topic permission vouches for the routing key.
             self._senders.check(delivery.user_id, event)
         except ContractError as exc:
-            return await self._dead_letter(queue, delivery, exc.reason)
+            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.SENDER)
 
         consumer = queue
         try:
@@ -162,7 +171,7 @@ class MessageProcessor:
                     return Outcome.DUPLICATE
                 await subscription.handler(session, event)
         except RuleViolation as exc:
-            return await self._dead_letter(queue, delivery, exc.reason)
+            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.RULE)
         except NotYet as exc:
             return await self._retry(queue, delivery, exc.reason)
         except IntegrityError:
@@ -182,7 +191,8 @@ class MessageProcessor:
                 return await self._retry(queue, delivery, error)
             # Anything else is a property of this message (or a bug it exposes): retrying cannot help.
             log.error("handler_failed_permanent", event_type=event.event_type, error=error, where=origin(exc))
-            return await self._dead_letter(queue, delivery, f"{event.event_type} cannot be applied ({error})")
+            reason = f"{event.event_type} cannot be applied ({error})"
+            return await self._dead_letter(queue, delivery, reason, DeadLetterKind.DEFECT)
         log.debug("event_applied", event_type=event.event_type)
         return Outcome.APPLIED
 
@@ -208,26 +218,28 @@ class MessageProcessor:
     async def _retry(self, queue: str, delivery: Delivery, error: str) -> Outcome:
         attempts = delivery.delivery_count + 1
         if attempts >= self._delivery_limit:
-            return await self._dead_letter(queue, delivery, f"gave up after {attempts} attempts: {error}")
+            reason = f"gave up after {attempts} attempts: {error}"
+            return await self._dead_letter(queue, delivery, reason, DeadLetterKind.RETRIES_EXHAUSTED)
         # Back off before requeueing so a failing dependency is not hammered in a hot loop.
         await asyncio.sleep(min(5.0, self._retry_delay * 2 ** (attempts - 1)))
         return Outcome.RETRY
 
-    async def _dead_letter(self, queue: str, delivery: Delivery, reason: str) -> Outcome:
-        log.warning("message_dead_lettered", reason=reason)
-        body_sha256 = hashlib.sha256(delivery.body).hexdigest()
-        # Only our own headers: the sender's could carry anything (patient data included).
-        headers = {
-            REASON_HEADER: reason[:1000],
-            "x-mhp-queue": queue,
-            "x-mhp-routing-key": delivery.routing_key[:255],
-            "x-mhp-dead-lettered-at": utcnow().isoformat(),
-            BODY_HASH_HEADER: body_sha256,
-        }
+    async def _dead_letter(
+        self, queue: str, delivery: Delivery, reason: str, kind: DeadLetterKind
+    ) -> Outcome:
+        log.warning("message_dead_lettered", reason=reason, kind=kind.value)
+        headers = dead_letter_headers(
+            queue=queue,
+            routing_key=delivery.routing_key,
+            reason=reason,
+            kind=kind,
+            body=delivery.body,
+            user_id=delivery.user_id,
+        )
         properties = {
             # Without a message id, every consumer's copy of one bad body still shares one (its hash),
-            # so `mhp dead-letters` can show it once.
-            "message_id": delivery.message_id or f"sha256:{body_sha256[:32]}",
+            # so `mhp dlq list` can show it once.
+            "message_id": delivery.message_id or f"sha256:{headers[BODY_HASH_HEADER][:32]}",
             "correlation_id": delivery.correlation_id,
             "type": delivery.message_type,
         }
@@ -239,6 +251,8 @@ class MessageProcessor:
             log.error("dead_letter_publish_failed", error=type(exc).__name__)
             await asyncio.sleep(self._retry_delay)
             return Outcome.RETRY
+        # Only once it is safely in its DLQ: counted, and escalated when it is a clinical event.
+        await self.alarm.dead_lettered(queue, delivery.body, delivery.routing_key, kind)
         return Outcome.DEAD_LETTERED
 
 

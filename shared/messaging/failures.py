@@ -11,10 +11,27 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from itertools import count
 
 from aiormq.exceptions import AMQPError
 from sqlalchemy import exc as sa_exc
+
+
+class DeadLetterKind(StrEnum):
+    """Why a consumer dead-lettered a delivery, coarsely: the `reason` label of mhp_dead_letters_total."""
+
+    CONTRACT = "contract"
+    """The body is not a valid catalogue event, or its envelope disagrees with its routing."""
+    SENDER = "sender"
+    """The broker-validated sender may not send this event (or not for that organisation)."""
+    RULE = "rule"
+    """A valid event that breaks a domain rule (RuleViolation): it can never be applied as it is."""
+    DEFECT = "defect"
+    """The handler failed on it in a way a retry cannot cure: a bug this message exposes."""
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    """A transient failure (or a "not yet") outlasted the delivery limit."""
+
 
 # PostgreSQL SQLSTATEs a retry can cure: serialization failure, deadlock, lock not available,
 # query cancelled (statement timeout), admin shutdown, cannot connect now, too many connections.
