@@ -133,7 +133,8 @@ def routing_fields(raw: dict[str, Any] | None, routing_key: str) -> RoutingField
     version = str(raw.get("schema_version", "1.0")).split(".")[0]
     if (key_type, str(major), key_pcn, key_practice) != (raw["event_type"], version, pcn, practice):
         return None
-    data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+    found_data = raw.get("data")
+    data: dict[str, Any] = found_data if isinstance(found_data, dict) else {}
     case_ids = {name: found for name in _CASE_IDS if (found := _uuid(data.get(name))) is not None}
     reason = data.get("reason") if isinstance(data.get("reason"), str) else None
     return RoutingFields(
