@@ -214,8 +214,6 @@ class Call:
         if (current.decision_id if current else None) != self.latest_decision_id:
             raise RuleViolation("decision: the call's current decision was not given; reload the call")
         sequence = (current.decision_sequence if current else 0) + 1
-        if sequence > MAX_DECISIONS:
-            raise RuleViolation(f"decision: a call takes at most {MAX_DECISIONS} decisions")
         outcome = triage_outcome(
             decision, date_of_birth=self.date_of_birth, called_at=self.received_at, decided_at=decided_at
         )
@@ -242,6 +240,8 @@ class Call:
         if current is not None and same_clinical_decision(current, recorded):
             note = "the same clinical decision as the call's current one: kept, nothing changed"
             return Decided(current, replace(outcome, notes=(*outcome.notes, note)), repeated=True)
+        if sequence > MAX_DECISIONS:
+            raise RuleViolation(f"decision: a call takes at most {MAX_DECISIONS} decisions")
         if current is not None:
             current.superseded_by = recorded.decision_id
         self.status = CallStatus.TRIAGED
