@@ -6,6 +6,7 @@ a routine one not a held slot, and starts as far into its window as the PCN's ur
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -109,12 +110,22 @@ async def book_or_waitlist(
 
 
 async def offer_to_waitlist(
-    uow: BookingUnitOfWork, ctx: BookingContext, pcn_code: str, *, cause: Envelope[Any] | None
+    uow: BookingUnitOfWork,
+    ctx: BookingContext,
+    pcn_code: str,
+    *,
+    cause: Envelope[Any] | None,
+    not_for: uuid.UUID | None = None,
 ) -> int:
-    """Freed capacity goes to the PCN's waitlist first, earliest deadline first; returns how many booked."""
+    """Freed capacity goes to the PCN's waitlist first, earliest deadline first; returns how many booked.
+
+    `not_for`: the call whose appointment the provider just cancelled, never put back into that time.
+    """
     now = ctx.clock()
     booked = 0
     for entry in by_deadline(await uow.waitlist.waiting_in(pcn_code, WAITLIST_OFFERS)):
+        if not_for is not None and entry.call_id == not_for:
+            continue
         request = entry.request()
         searches = await searches_for(uow, ctx, request, now, waiting=True)
         appointment = await claim_first(uow, searches, partial(request.appointment_on, now=now))

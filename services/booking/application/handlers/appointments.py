@@ -73,11 +73,14 @@ async def cancel_appointment(
     if cmd.notice and not appointment.is_booked:
         return appointment  # already cancelled (or attended): nothing to free
     events = appointment.cancel(cmd.cancelled_by, late=cmd.late)
-    if cmd.cancelled_by is CancelledBy.PROVIDER:
+    by_provider = cmd.cancelled_by is CancelledBy.PROVIDER
+    if by_provider:
         await _rebook_for_provider(cmd, uow, ctx, appointment, events)
     else:  # the patient's choice: not rebooked behind their back; the announcement opens the follow-up
         await release(uow, appointment, events, announce=not cmd.notice, cause=cmd.cause)
-    await offer_to_waitlist(uow, ctx, appointment.pcn_code, cause=cmd.cause)
+    # The waitlist key of its rebooking (BookingRequest.waitlist_call_id): the call, else the appointment.
+    rebooked_call = (appointment.call_id or appointment.appointment_id) if by_provider else None
+    await offer_to_waitlist(uow, ctx, appointment.pcn_code, cause=cmd.cause, not_for=rebooked_call)
     return appointment
 
 
