@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -77,9 +78,9 @@ async def deliver_in_order(host: BookingHost, url: str, *events: CallTriaged) ->
         await eventually(processed, message="decision was never processed")
 
 
-async def rows(host: BookingHost, table: type, **where: object) -> list:  # type: ignore[type-arg]
+async def rows(host: BookingHost, table: type[Any], **where: object) -> list[Any]:
     async with host.db.read() as session:
-        query = select(table)
+        query: Any = select(table)
         for name, value in where.items():
             query = query.where(getattr(table, name) == value)
         return list((await session.exec(query)).all())
@@ -101,7 +102,10 @@ async def test_re_triage_out_of_order_ends_with_the_newest_decision(
     host, _ = watched
     await load(host, *(entry(day=TODAY + timedelta(days=d)) for d in (0, 2, 7)))
     call_id, episode = uuid.uuid4(), uuid.uuid4()
-    e, d, c = (decision(call_id, episode, code, n) for n, code in enumerate("EDC", 1))
+    e, d, c = (
+        decision(call_id, episode, code, n)
+        for n, code in enumerate((TriageCode.E, TriageCode.D, TriageCode.C), 1)
+    )
     await deliver_in_order(host, amqp_url, e, c, d)  # E -> D -> C delivered 1, 3, 2
     [booked] = await rows(host, Appointment, call_id=call_id, status="booked")
     assert booked.starts_at < NOW + timedelta(hours=24)
