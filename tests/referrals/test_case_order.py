@@ -111,9 +111,9 @@ async def test_a_patients_cancellation_opens_one_follow_up_and_a_providers_opens
     referrals: ReferralsHost, amqp_url: str
 ) -> None:
     episode = uuid.uuid4()
-    await publish_event(
-        amqp_url, decision(uuid.uuid4(), episode, 1, Disposition.APPOINTMENT, code=TriageCode.D)
-    )
+    triaged = decision(uuid.uuid4(), episode, 1, Disposition.APPOINTMENT, code=TriageCode.D)
+    await publish_event(amqp_url, triaged)
+    await _processed(referrals, triaged)  # the episode's code is known before the cancellation
     by_patient = cancelled(episode, CancelledBy.PATIENT)
     resent = by_patient.model_copy(update={"event_id": uuid.uuid4()})
     by_provider = cancelled(episode, CancelledBy.PROVIDER)  # booking's to rebook, not ours
