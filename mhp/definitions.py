@@ -138,7 +138,9 @@ def build_definitions(
             )
 
     add_user(ADMIN_USER, ".*", ".*", ".*", None)
-    users[-1]["tags"] = ["administrator"]
+    # `impersonator`: `mhp dlq replay` republishes a dead letter with its original sender's user_id, so the
+    # consumer's sender check passes; the administrator can already create any user, so it gains nothing.
+    users[-1]["tags"] = ["administrator", "impersonator"]
     for topology in services:
         # No configure permission: with provisioned topology the service runs with
         # `<SERVICE>_DECLARE_TOPOLOGY=false`, so it cannot create, change or delete any broker object.
