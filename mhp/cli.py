@@ -17,6 +17,7 @@ from rich.table import Table
 from mhp.broker import NoBrokerAvailable, acquire_broker
 from mhp.db import app as db_app
 from mhp.demo import publish_calls
+from mhp.dlq_cli import app as dlq_app
 from mhp.platform import SERVICES, available_services
 from mhp.provisioning import LOGINS_FILE, BrokerLogins, ProvisioningError
 from mhp.simulation import DEFAULT_AMQP_URL, PublishAs, SimulationError, plan_simulation
@@ -162,7 +163,7 @@ def dead_letters(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per bad input.")] = False,
     run_dir: Annotated[Path, typer.Option(help="Where `mhp up` keeps its broker logins.")] = DEFAULT_RUN_DIR,
 ) -> None:
-    """Every dead-lettered message, once per bad input (copies from several consumers grouped); a peek."""
+    """Every dead-lettered message, once per bad input (copies grouped); a peek. See also `mhp dlq`."""
     import json
 
     from mhp.dead_letters import peek
@@ -251,6 +252,7 @@ def idp(
 
 
 _mount_service_commands()
+app.add_typer(dlq_app, name="dlq", help="Dead letters: list, show, replay, discard (audited).")
 app.add_typer(db_app, name="db", help="Schema migrations per service: upgrade, check, revision.")
 
 if __name__ == "__main__":
