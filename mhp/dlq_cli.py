@@ -15,11 +15,19 @@ from rich.console import Console
 from rich.table import Table
 
 from mhp import dlq
+from shared.logging import configure_logging
 from shared.messaging.dead_letter_alarm import event_type_label, read_json
 
 app = typer.Typer(help="Dead letters: list, show, replay (after a fix) or discard; every action audited.")
 console = Console(stderr=True)
 T = TypeVar("T")
+
+
+@app.callback()
+def _logging() -> None:
+    # Actions are logged as well as audited: to stderr, so `list --json` output stays clean.
+    configure_logging("mhp-dlq", level="INFO")
+
 
 UrlOption = Annotated[
     str | None,
