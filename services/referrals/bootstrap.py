@@ -11,6 +11,7 @@ from services.referrals.adapters.tables import TABLES
 from services.referrals.application.context import ReferralsContext
 from services.referrals.entrypoints.amqp import subscriptions
 from services.referrals.entrypoints.http import build_router
+from services.referrals.entrypoints.http_escalations import build_escalations_router
 from services.referrals.entrypoints.watchdog import referrals_watchdog
 from services.referrals.settings import ReferralsSettings
 from shared.db import Database, utcnow
@@ -42,6 +43,7 @@ def build_host(
         clock=clock,
         deadlines=settings.deadlines(),
         follow_up_policy=settings.follow_up_policy(),
+        escalation_policy=settings.escalation_policy(),
     )
     watchdog = referrals_watchdog(db, ctx, interval=settings.watchdog_interval_seconds)
     return ReferralsHost(
@@ -52,7 +54,7 @@ def build_host(
         settings=settings,
         db=db,
         subscriptions=subscriptions(ctx),
-        routers=[build_router(db, ctx)],
+        routers=[build_router(db, ctx), build_escalations_router(db, ctx)],
         background=[("referral-watchdog", watchdog.run)],
         description="Onward referrals, signposting, DNA follow-up, and escalation of bounced, unanswered "
         "or overdue work to the practice's clinical lead.",

@@ -45,12 +45,23 @@ class ReceivingServiceEntry(_Strict):
 
 class PracticeEntry(_Strict):
     clinical_lead: StaffId = Field(description="Staff id of the named clinical lead: the escalation route.")
+    duty_gp: StaffId | None = Field(
+        default=None, description="Staff id of the practice's duty GP contact (duty_gp and gp escalations)."
+    )
 
 
 class PcnEntry(_Strict):
     # The order of services under a kind is the re-routing sequence after a decline.
     destinations: dict[Destination, tuple[ReceivingServiceEntry, ...]]
     practices: dict[PracticeOds, PracticeEntry] = {}
+    crisis_team: StaffId | None = Field(
+        default=None,
+        description="The PCN's crisis team contact (crisis and 999 escalations); else the trust's.",
+    )
+    out_of_hours: StaffId | None = Field(
+        default=None,
+        description="Who takes this PCN's red-flag calls out of working hours; else the trust's.",
+    )
 
     @model_validator(mode="after")
     def _codes_unique(self) -> PcnEntry:
@@ -74,13 +85,37 @@ class DefaultsEntry(_Strict):
     )
 
 
+class TrustEntry(_Strict):
+    trust_duty_manager: StaffId = Field(
+        description="The trust's central duty manager: every ladder's last rung."
+    )
+    platform_operator: StaffId = Field(description="The platform operator on call (dead-lettered events).")
+    crisis_team: StaffId | None = Field(default=None, description="The crisis team contact for every PCN.")
+    out_of_hours: StaffId | None = Field(
+        default=None, description="Who takes red-flag calls out of working hours for every PCN."
+    )
+
+
 class DirectoryFile(_Strict):
     defaults: DefaultsEntry = DefaultsEntry()
+    trust: TrustEntry | None = Field(
+        default=None,
+        description=(
+            "The trust-wide escalation owners. Without it escalations to the trust are published unowned "
+            "(assigned_to empty) and keep re-alerting until a trust manager acknowledges them."
+        ),
+    )
     pcns: dict[PcnCode, PcnEntry]
 
     def to_domain(self) -> directory.Directory:
+        trust = self.trust
         return directory.Directory(
             defaults=directory.Defaults(referral=self.defaults.referral, advice=self.defaults.advice),
+            trust=directory.TrustContacts(
+                trust.trust_duty_manager, trust.platform_operator, trust.crisis_team, trust.out_of_hours
+            )
+            if trust is not None
+            else directory.TrustContacts(),
             pcns={
                 code: directory.PcnDirectory(
                     destinations={
@@ -91,6 +126,9 @@ class DirectoryFile(_Strict):
                         for kind, services in pcn.destinations.items()
                     },
                     clinical_leads={ods: p.clinical_lead for ods, p in pcn.practices.items()},
+                    duty_gps={ods: p.duty_gp for ods, p in pcn.practices.items() if p.duty_gp is not None},
+                    crisis_team=pcn.crisis_team,
+                    out_of_hours=pcn.out_of_hours,
                 )
                 for code, pcn in self.pcns.items()
             },

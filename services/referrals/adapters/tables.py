@@ -13,6 +13,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from services.referrals.adapters.case_tables import CASE_TABLES
+from services.referrals.adapters.escalation_tables import ESCALATION_TABLES
 from shared.db import UtcDateTime
 
 
@@ -121,4 +122,5 @@ TABLES = (
     DnaFollowUp.__table__,  # type: ignore[attr-defined]
     DnaEpisode.__table__,  # type: ignore[attr-defined]
     *CASE_TABLES,
+    *ESCALATION_TABLES,
 )

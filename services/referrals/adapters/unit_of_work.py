@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referrals.adapters.case_repositories import SqlCallDecisionRepository
+from services.referrals.adapters.escalation_repositories import SqlEscalationRepository
 from services.referrals.adapters.repositories import (
     SqlDnaEpisodeRepository,
     SqlFollowUpRepository,
@@ -22,3 +23,4 @@ class SqlReferralsUnitOfWork(SqlUnitOfWork):
         self.follow_ups = SqlFollowUpRepository(session)
         self.dna_episodes = SqlDnaEpisodeRepository(session)
         self.decisions = SqlCallDecisionRepository(session)
+        self.escalations = SqlEscalationRepository(session)

@@ -18,11 +18,18 @@ class Action(StrEnum):
     REDIRECT_REFERRAL = "redirect an unplaced referral"
     LIST_FOLLOW_UPS = "list open DNA follow-ups"
     RECORD_FOLLOW_UP_OUTCOME = "record a DNA follow-up's outcome"
+    LIST_ESCALATIONS = "list the escalations in one's inbox"
+    READ_ESCALATION = "read an escalation and its history"
+    ACT_ON_ESCALATION = "acknowledge, resolve or hand over an escalation one owns"
 
 
 # The clinicians of the pathway only: managers, the trust, IG and operators never see a referral (it names
 # the patient's episode and destination), and practice staff and systems do not act on onward care here.
 CLINICIANS = frozenset({Role.MHP, Role.CLINICAL_LEAD})
+# Escalation owners: a practice's clinical lead or duty GP (a clinician at the practice), the trust's duty
+# managers (the last rung of every ladder) and the platform operators. An escalation names the episode and
+# its reason, never the patient; which escalations each may see is application/escalation_access.py's.
+ESCALATION_OWNERS = frozenset({Role.CLINICAL_LEAD, Role.TRUST_MANAGER, Role.OPERATOR})
 
 POLICY = AccessPolicy(
     {
@@ -32,5 +39,8 @@ POLICY = AccessPolicy(
         Action.REDIRECT_REFERRAL: CLINICIANS,
         Action.LIST_FOLLOW_UPS: CLINICIANS,
         Action.RECORD_FOLLOW_UP_OUTCOME: CLINICIANS,
+        Action.LIST_ESCALATIONS: ESCALATION_OWNERS,
+        Action.READ_ESCALATION: ESCALATION_OWNERS,
+        Action.ACT_ON_ESCALATION: ESCALATION_OWNERS,
     }
 )

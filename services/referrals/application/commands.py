@@ -6,12 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.referrals.application.escalation_access import Actor
 from services.referrals.domain.episode import Episode
+from services.referrals.domain.escalation import Raised
 from shared.contracts.codes import (
     AttendanceStatus,
     Destination,
     Disposition,
     DnaFollowUpOutcome,
+    EscalationOutcome,
     NextStep,
     OutOfScopeReason,
     ReferralDeclineReason,
@@ -118,3 +121,37 @@ class ChaseUnansweredReferrals:
 @dataclass(frozen=True)
 class EscalateOverdueFollowUps:
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class RecordEscalation:
+    """case.escalated from any service (this one's own included): held as owned work, once per rung."""
+
+    raised: Raised
+
+
+@dataclass(frozen=True)
+class ClimbUnacknowledgedEscalations:
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class AcknowledgeEscalation:
+    escalation_id: uuid.UUID
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class ResolveEscalation:
+    escalation_id: uuid.UUID
+    actor: Actor
+    outcome: EscalationOutcome
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class HandOverEscalation:
+    escalation_id: uuid.UUID
+    actor: Actor
+    to: str
+    """A staff id the directory names for the escalation's PCN or the trust."""

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Directory
+from services.referrals.domain.escalation import EscalationPolicy
 from services.referrals.domain.follow_up_urgency import FollowUpPolicy
 from shared.db import utcnow
 
@@ -20,3 +21,5 @@ class ReferralsContext:
     deadlines: Deadlines = field(default_factory=Deadlines)
     # How soon a missed appointment is followed up, by the case's triage code.
     follow_up_policy: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    # Acknowledgement deadlines and ladders of the escalations this service owns.
+    escalation_policy: EscalationPolicy = field(default_factory=EscalationPolicy)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.unit_of_work import ReferralsUnitOfWork
-from services.referrals.domain import events
+from services.referrals.domain import escalation, events
 from services.referrals.domain.episode import Episode
 from shared.contracts import v1
 from shared.contracts.envelope import Contract, Envelope
@@ -50,7 +50,7 @@ def publish(
 
 
 def envelope(ctx: ReferralsContext, where: Where, now: datetime, event: events.DomainEvent) -> Envelope[Any]:
-    cls, data = _contract(ctx, where.episode, event)
+    cls, data = _contract(ctx, where.episode, event, now)
     return cls.create(
         data,
         producer=ctx.producer,
@@ -64,7 +64,7 @@ def envelope(ctx: ReferralsContext, where: Where, now: datetime, event: events.D
 
 
 def _contract(
-    ctx: ReferralsContext, episode: Episode, event: events.DomainEvent
+    ctx: ReferralsContext, episode: Episode, event: events.DomainEvent, now: datetime
 ) -> tuple[type[Envelope[Any]], Contract]:
     match event:
         case events.ReferralSent():
@@ -96,7 +96,38 @@ def _contract(
                 referral_id=event.referral_id,
                 appointment_id=event.appointment_id,
                 due_at=event.due_at,
-                assigned_to=ctx.directory.assignee(event.target, episode.pcn_code, episode.practice_ods),
+                assigned_to=ctx.directory.owner(
+                    event.target, event.reason, episode.pcn_code, episode.practice_ods
+                ),
+                # The deadline this service holds it to when its own event comes back (on_case_escalated).
+                acknowledge_by=ctx.escalation_policy.acknowledge_by(event.target, event.reason, now),
+            )
+        case escalation.Climbed():
+            return v1.CaseEscalated, v1.CaseEscalatedData(
+                escalation_id=event.escalation_id,
+                target=event.target,
+                reason=event.reason,
+                call_id=event.call_id,
+                appointment_id=event.appointment_id,
+                referral_id=event.referral_id,
+                due_at=event.due_at,
+                assigned_to=event.assigned_to,
+                rung=event.rung,
+                acknowledge_by=event.acknowledge_by,
+            )
+        case escalation.Acknowledged():
+            return v1.EscalationAcknowledged, v1.EscalationAcknowledgedData(
+                escalation_id=event.escalation_id,
+                acknowledged_by=event.acknowledged_by,
+                target=event.target,
+                rung=event.rung,
+            )
+        case escalation.Resolved():
+            return v1.EscalationResolved, v1.EscalationResolvedData(
+                escalation_id=event.escalation_id,
+                resolved_by=event.resolved_by,
+                outcome=event.outcome,
+                note=event.note,
             )
         case events.SignpostGiven():
             return v1.SignpostRecorded, v1.SignpostRecordedData(

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.referrals.domain.decisions import IgnoredDecision, TriageDecision
+from services.referrals.domain.escalation import Escalation, EscalationState
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
@@ -88,6 +89,31 @@ class CallDecisionRepository(Protocol):
         ...
 
 
+class EscalationRepository(Protocol):
+    async def get(self, escalation_id: uuid.UUID) -> Escalation | None: ...
+    async def add(self, escalation: Escalation) -> None: ...
+    async def save(self, escalation: Escalation) -> bool:
+        """Store it only if nobody changed it since it was read (its version); True if stored."""
+        ...
+
+    async def due_to_climb(self, now: datetime, limit: int) -> list[Escalation]:
+        """Open past their acknowledge-by, the most overdue first."""
+        ...
+
+    async def inbox(
+        self,
+        *,
+        owner: str,
+        targets: frozenset[str],
+        pcns: frozenset[str],
+        state: EscalationState | None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[Escalation]:
+        """Owned by `owner` or at one of `targets`, in `pcns`; soonest acknowledge-by first (ties by id)."""
+        ...
+
+
 class DnaEpisodeRepository(Protocol):
     async def get(self, correlation_id: uuid.UUID) -> DnaEpisode | None: ...
     async def save(self, episode: DnaEpisode) -> None: ...
@@ -105,5 +131,7 @@ class ReferralsUnitOfWork(Protocol):
     def dna_episodes(self) -> DnaEpisodeRepository: ...
     @property
     def decisions(self) -> CallDecisionRepository: ...
+    @property
+    def escalations(self) -> EscalationRepository: ...
 
     def add_event(self, event: Envelope[Any]) -> None: ...

@@ -18,9 +18,11 @@ from services.referrals.application.commands import (
     CompleteReferral,
     DeclineReferral,
     OpenDnaFollowUp,
+    RecordEscalation,
 )
 from services.referrals.application.context import ReferralsContext
 from services.referrals.application.errors import ReferralNotFound
+from services.referrals.application.handlers.escalations import record_escalation
 from services.referrals.application.handlers.follow_ups import open_dna_follow_up
 from services.referrals.application.handlers.referrals import (
     accept_referral,
@@ -30,6 +32,7 @@ from services.referrals.application.handlers.referrals import (
     decline_referral,
 )
 from services.referrals.domain.episode import Episode
+from services.referrals.domain.escalation import Raised
 from services.referrals.domain.lifecycle import InvalidTransition
 from shared.contracts.codes import AttendanceStatus, CancelledBy
 from shared.contracts.envelope import Envelope
@@ -38,6 +41,7 @@ from shared.contracts.v1 import (
     AppointmentCancelled,
     AppointmentDna,
     CallTriaged,
+    CaseEscalated,
     ReferralAccepted,
     ReferralCompleted,
     ReferralDeclined,
@@ -119,6 +123,28 @@ async def on_referral_response(
         raise PermanentFailure(f"{event.event_type} cannot apply: {exc.reason}") from None
 
 
+async def on_case_escalated(event: CaseEscalated, uow: SqlReferralsUnitOfWork, ctx: ReferralsContext) -> None:
+    """Every escalation, from triage, booking and this service itself, becomes owned work here."""
+    data = event.data
+    raised = Raised(
+        escalation_id=data.escalation_id,
+        episode=cause_of(event).episode,
+        target=data.target,
+        reason=data.reason,
+        rung=data.rung,
+        assigned_to=data.assigned_to,
+        acknowledge_by=data.acknowledge_by,
+        occurred_at=event.occurred_at,
+        event_id=event.event_id,
+        raised_by=event.producer,
+        call_id=data.call_id,
+        appointment_id=data.appointment_id,
+        referral_id=data.referral_id,
+        due_at=data.due_at,
+    )
+    await record_escalation(RecordEscalation(raised), uow, ctx)
+
+
 def subscriptions(ctx: ReferralsContext) -> list[Subscription]:
     def handler(consumer: Any) -> Handler:
         return in_unit_of_work(SqlReferralsUnitOfWork, ctx, consumer)
@@ -128,6 +154,7 @@ def subscriptions(ctx: ReferralsContext) -> list[Subscription]:
         Subscription("on_appointment_attended", (AppointmentAttended,), handler(on_appointment_attended)),
         Subscription("on_appointment_dna", (AppointmentDna,), handler(on_appointment_dna)),
         Subscription("on_appointment_cancelled", (AppointmentCancelled,), handler(on_appointment_cancelled)),
+        Subscription("on_case_escalated", (CaseEscalated,), handler(on_case_escalated)),
         Subscription(
             "on_referral_response",
             (ReferralAccepted, ReferralDeclined, ReferralCompleted),

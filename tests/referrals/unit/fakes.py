@@ -17,6 +17,7 @@ from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination, SignpostOutcome, TriageCode
 from shared.working_time import WorkingCalendar
+from tests.referrals.unit.escalation_fakes import FakeEscalations
 from tests.support.clock import FakeClock
 from tests.support.fake_uow import FakeUnitOfWork
 
@@ -211,6 +212,7 @@ class FakeReferralsUnitOfWork(FakeUnitOfWork):
         self.follow_ups = FakeFollowUps()
         self.dna_episodes = FakeDnaEpisodes()
         self.decisions = FakeDecisions()
+        self.escalations = FakeEscalations()
 
     def one(self, kind: type[T]) -> T:
         [event] = self.events_of(kind)
