@@ -15,7 +15,7 @@ from services.referrals.adapters.directory_file import (
 )
 from services.referrals.bootstrap import build_host
 from services.referrals.settings import ReferralsSettings
-from shared.contracts.codes import Destination
+from shared.contracts.codes import Destination, EscalationReason, EscalationTarget
 
 
 def test_example_directory_covers_every_destination_kind_and_names_each_practices_lead() -> None:
@@ -28,6 +28,45 @@ def test_example_directory_covers_every_destination_kind_and_names_each_practice
     ]
     assert directory.clinical_lead("U00123", "Y01234") == "lead.y01234"
     assert directory.clinical_lead("U00999", "Y01234") is None
+
+
+def test_example_directory_names_an_owner_for_every_escalation_target() -> None:
+    directory = load_directory(EXAMPLE_PATH)
+    owners = {target: directory.assignee(target, "U00123", "Y01234") for target in EscalationTarget}
+    assert owners == {
+        EscalationTarget.PRACTICE_CLINICAL_LEAD: "lead.y01234",
+        EscalationTarget.DUTY_GP: "dutygp.y01234",
+        EscalationTarget.GP: "dutygp.y01234",
+        EscalationTarget.CRISIS_TEAM: "crisis.rmh",
+        EscalationTarget.EMERGENCY_SERVICES: "crisis.rmh",
+        EscalationTarget.TRUST_DUTY_MANAGER: "trust.manager",
+        EscalationTarget.PLATFORM_OPERATOR: "ops.operator",
+    }
+    # Out of hours a red flag goes to the PCN's out-of-hours route, not the practice's duty GP.
+    red_flag = EscalationReason.RED_FLAG_OUT_OF_HOURS
+    assert directory.owner(EscalationTarget.DUTY_GP, red_flag, "U00123", "Y01234") == "dutygp.u00123"
+    assert (
+        directory.owner(EscalationTarget.DUTY_GP, EscalationReason.RISK, "U00123", "Y01234")
+        == "dutygp.y01234"
+    )
+    assert {"lead.y01235", "dutygp.y01239", "trust.manager", "crisis.rmh"} <= directory.named_people("U00123")
+    assert "lead.y01234" not in directory.named_people("U00456")
+
+
+def test_a_pcns_crisis_team_and_out_of_hours_route_stand_before_the_trusts() -> None:
+    directory = parse_directory(
+        "trust: {trust_duty_manager: tdm, platform_operator: ops, crisis_team: crisis.trust}\n"
+        "pcns:\n"
+        "  U00123: {destinations: {}, crisis_team: crisis.pcn, out_of_hours: ooh.pcn}\n"
+        "  U00456: {destinations: {}}\n"
+    )
+    assert directory.assignee(EscalationTarget.CRISIS_TEAM, "U00123", "Y01234") == "crisis.pcn"
+    assert directory.assignee(EscalationTarget.CRISIS_TEAM, "U00456", "Y04561") == "crisis.trust"
+    red_flag = EscalationReason.RED_FLAG_OUT_OF_HOURS
+    assert directory.owner(EscalationTarget.CRISIS_TEAM, red_flag, "U00123", "Y01234") == "ooh.pcn"
+    # No out-of-hours route anywhere: the target's own person.
+    assert directory.owner(EscalationTarget.CRISIS_TEAM, red_flag, "U00456", "Y04561") == "crisis.trust"
+    assert directory.assignee(EscalationTarget.DUTY_GP, "U00456", "Y04561") is None
 
 
 def test_json_directory_is_accepted(tmp_path: Path) -> None:
@@ -68,6 +107,12 @@ def test_json_directory_is_accepted(tmp_path: Path) -> None:
             "service code 'a' appears twice",
         ),
         ("pcns: [", "not valid YAML or JSON"),
+        (
+            "pcns: {U00123: {destinations: {}, practices: {Y01234: {clinical_lead: a, duty_gp: 'Dr Who'}}}}",
+            "pcns.U00123.practices.Y01234.duty_gp",
+        ),
+        ("trust: {platform_operator: ops}\npcns: {}", "trust.trust_duty_manager: Field required"),
+        ("trust: {trust_duty_manager: tdm, platform_operator: ops, pager: x}\npcns: {}", "trust.pager"),
         ("defaults: {}", "pcns: Field required"),
     ],
 )
