@@ -197,3 +197,35 @@ async def test_unacknowledged_escalation_climbs_to_the_trust_then_is_acknowledge
         (TRUST_MANAGER, "escalation.acknowledge", "0"),
         (TRUST_MANAGER, "escalation.resolve", "0"),
     } <= seen
+
+
+async def test_the_owner_hands_over_to_a_named_person_and_a_note_naming_a_patient_is_refused(
+    referrals: ReferralsHost, amqp_url: str, tokens: Tokens
+) -> None:
+    raised = triage_breach()
+    escalation_id = raised.data.escalation_id
+    await publish_event(amqp_url, raised)
+    await _held(referrals, escalation_id)
+    url = f"/escalations/{escalation_id}"
+    async with api(referrals, tokens.user(LEAD)) as http:
+        [mine] = (await http.get("/escalations")).json()
+        assert (mine["escalation_id"], mine["owner"], mine["state"]) == (str(escalation_id), LEAD, "open")
+        stranger = await http.post(f"{url}/hand-over", json={"to": "someone.else"})
+        assert stranger.status_code == 422, stranger.text
+        with_nhs_number = await http.post(
+            f"{url}/resolve", json={"outcome": "patient_contacted", "note": "NHS 9434765919"}
+        )
+        assert with_nhs_number.status_code == 422
+        assert "9434765919" not in with_nhs_number.text
+        handed = await http.post(
+            f"{url}/hand-over", json={"to": DUTY_GP}, headers={"Idempotency-Key": "hand-1"}
+        )
+        assert handed.status_code == 200, handed.text
+        replayed = await http.post(
+            f"{url}/hand-over", json={"to": DUTY_GP}, headers={"Idempotency-Key": "hand-1"}
+        )
+        assert replayed.headers.get("Idempotent-Replayed") == "true"
+        assert (await http.get("/escalations")).json() == []  # no longer in the lead's inbox
+    held = await _held(referrals, escalation_id)
+    assert (held.owner, held.state) == (DUTY_GP, "open")
+    assert await _history(referrals, escalation_id) == ["raised", "handed_over"]
