@@ -21,6 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A database adopted from create_all (made before migrations) has these tables already.
+    if "escalations" in sa.inspect(op.get_bind()).get_table_names():
+        return
     op.create_table(
         "escalations",
         sa.Column("escalation_id", sa.Uuid(), nullable=False),
