@@ -15,7 +15,7 @@ from pydantic_settings import SettingsConfigDict
 from services.referrals.adapters.directory_file import EXAMPLE_PATH, load_directory
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Directory
-from services.referrals.domain.escalation import (
+from services.referrals.domain.escalation_policy import (
     DEFAULT_ACKNOWLEDGE_WITHIN,
     DEFAULT_BY_REASON,
     DEFAULT_LADDERS,

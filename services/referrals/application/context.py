@@ -8,7 +8,7 @@ from datetime import datetime
 
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.directory import Directory
-from services.referrals.domain.escalation import EscalationPolicy
+from services.referrals.domain.escalation_policy import EscalationPolicy
 from services.referrals.domain.follow_up_urgency import FollowUpPolicy
 from shared.db import utcnow
 

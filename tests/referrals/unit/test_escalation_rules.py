@@ -13,12 +13,11 @@ from services.referrals.domain.escalation import (
     Acknowledged,
     Escalation,
     EscalationClosed,
-    EscalationPolicy,
     EscalationState,
     Raised,
     Resolved,
-    Within,
 )
+from services.referrals.domain.escalation_policy import EscalationPolicy, Within
 from services.referrals.settings import ReferralsSettings
 from shared.contracts.codes import EscalationOutcome, EscalationReason, EscalationTarget
 from tests.support.clock import MONDAY_10AM
