@@ -10,20 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from shared.contracts.codes import TriageCode
-
-FIRST_DECISION = 1
-
-
-class Ordering(StrEnum):
-    NEWER = "newer"
-    """Newer than the decision applied (or the first seen): apply it."""
-    REPEAT = "repeat"
-    """The decision applied, sent again under another event id: nothing to do."""
-    OLDER = "older"
-    """Overtaken by a newer decision already applied: ignored, and recorded as ignored."""
+from shared.contracts.decision_order import Ordering, effective_sequence
 
 
 @dataclass(frozen=True)
@@ -48,24 +37,8 @@ class TriageDecision:
         decided_at: datetime,
         triage_code: TriageCode | None,
     ) -> TriageDecision:
-        # A decision replacing nothing is the call's first, whichever producer sent it.
-        sequence = decision_sequence or (FIRST_DECISION if supersedes is None else None)
+        sequence = effective_sequence(decision_sequence, supersedes)
         return cls(event_id, call_id, sequence, decided_at, triage_code)
-
-
-def order_against(candidate: TriageDecision, applied: TriageDecision | None) -> Ordering:
-    """Where `candidate` stands against the decision already applied for its call."""
-    if applied is None:
-        return Ordering.NEWER
-    if candidate.event_id == applied.event_id:
-        return Ordering.REPEAT
-    if candidate.sequence is not None and applied.sequence is not None:
-        newer, same = candidate.sequence > applied.sequence, candidate.sequence == applied.sequence
-    else:  # a producer without sequences: the decision made later is the newer one
-        newer, same = candidate.decided_at > applied.decided_at, candidate.decided_at == applied.decided_at
-    if newer:
-        return Ordering.NEWER
-    return Ordering.REPEAT if same else Ordering.OLDER
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from shared.contracts.codes import (
     Destination,
@@ -20,9 +19,8 @@ from shared.contracts.codes import (
     SignpostOutcome,
     TriageCode,
 )
+from shared.contracts.decision_order import Ordering, effective_sequence
 from shared.errors import NotYet
-
-FIRST_DECISION = 1
 
 
 @dataclass(frozen=True)
@@ -96,15 +94,6 @@ def keeps_referral(action: Action | None, destination: Destination) -> bool:
     return isinstance(action, MakeReferral) and action.destination is destination
 
 
-class Ordering(StrEnum):
-    NEWER = "newer"
-    """Newer than the decision applied (or the first seen): apply it."""
-    REPEAT = "repeat"
-    """The decision applied, sent again under another event id: nothing to do."""
-    OLDER = "older"
-    """Overtaken by a newer decision already applied: ignored, and recorded as ignored."""
-
-
 @dataclass(frozen=True)
 class TriageDecision:
     """One call.triaged as referrals orders it."""
@@ -131,24 +120,8 @@ class TriageDecision:
         triage_code: TriageCode | None,
         disposition: Disposition,
     ) -> TriageDecision:
-        # A decision replacing nothing is the call's first, whichever producer sent it.
-        sequence = decision_sequence or (FIRST_DECISION if supersedes is None else None)
+        sequence = effective_sequence(decision_sequence, supersedes)
         return cls(event_id, call_id, correlation_id, sequence, decided_at, triage_code, disposition)
-
-
-def order_against(candidate: TriageDecision, applied: TriageDecision | None) -> Ordering:
-    """Where `candidate` stands against the decision already applied for its call."""
-    if applied is None:
-        return Ordering.NEWER
-    if candidate.event_id == applied.event_id:
-        return Ordering.REPEAT
-    if candidate.sequence is not None and applied.sequence is not None:
-        newer, same = candidate.sequence > applied.sequence, candidate.sequence == applied.sequence
-    else:  # a producer without sequences: the decision made later is the newer one
-        newer, same = candidate.decided_at > applied.decided_at, candidate.decided_at == applied.decided_at
-    if newer:
-        return Ordering.NEWER
-    return Ordering.REPEAT if same else Ordering.OLDER
 
 
 @dataclass(frozen=True)

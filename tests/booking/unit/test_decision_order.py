@@ -12,8 +12,9 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.triage import book_from_triage
 from services.booking.application.unit_of_work import DecisionRaced
 from services.booking.domain.appointment import Appointment
-from services.booking.domain.decisions import Ordering, TriageDecision, order_against
+from services.booking.domain.decisions import TriageDecision
 from shared.contracts.codes import Disposition, TriageCode
+from shared.contracts.decision_order import Ordering, order_against
 from shared.contracts.v1 import CallTriaged, CallTriagedData
 
 from ..conftest import NOW, TODAY

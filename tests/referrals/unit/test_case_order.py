@@ -14,14 +14,13 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.application.handlers.referrals import accept_referral, act_on_triage_decision
 from services.referrals.domain.decisions import (
     DecisionRaced,
-    Ordering,
     TriageDecision,
-    order_against,
 )
 from services.referrals.domain.episode import Episode
 from services.referrals.domain.lifecycle import InvalidTransition, ReferralStatus
 from services.referrals.domain.referral import Referral
 from shared.contracts.codes import Destination, Disposition, ReferralWithdrawnReason, TriageCode
+from shared.contracts.decision_order import Ordering, order_against
 from shared.contracts.v1 import ReferralMade, ReferralWithdrawn, SignpostRecorded
 from tests.referrals.unit.fakes import PCN, PRACTICE, FakeReferralsUnitOfWork
 from tests.support.clock import MONDAY_10AM

@@ -11,10 +11,11 @@ from services.booking.application.context import BookingContext
 from services.booking.application.handlers.allocation import book_or_waitlist, offer_to_waitlist, release
 from services.booking.application.unit_of_work import BookingUnitOfWork
 from services.booking.domain.appointment import Appointment, BookingRequest
-from services.booking.domain.decisions import IgnoredDecision, Ordering, TriageDecision, order_against
+from services.booking.domain.decisions import IgnoredDecision, TriageDecision
 from services.booking.domain.urgency import urgency_of_triage
 from services.booking.domain.waitlist import WaitlistEntry
 from shared.contracts.codes import CancelledBy
+from shared.contracts.decision_order import Ordering, order_against
 from shared.errors import RuleViolation
 from shared.logging import get_logger
 

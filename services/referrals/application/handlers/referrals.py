@@ -28,17 +28,16 @@ from services.referrals.domain.decisions import (
     Action,
     IgnoredDecision,
     MakeReferral,
-    Ordering,
     TriageDecision,
     attendance_action,
     keeps_referral,
-    order_against,
     triage_action,
 )
 from services.referrals.domain.lifecycle import InvalidTransition, Response
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
 from shared.contracts.codes import Destination
+from shared.contracts.decision_order import Ordering, order_against
 from shared.errors import RuleViolation
 from shared.logging import get_logger
 
