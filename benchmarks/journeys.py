@@ -1,0 +1,433 @@
+"""Whole journeys through the four service processes, beside a raw aio-pika hop on the same broker, same run.
+
+    python -m benchmarks.journeys --journeys 300 --concurrency 16 [--postgres-url postgresql://u:pw@h/postgres]
+
+The platform runs as `mhp up` runs it: each service its own process (`python -m services.<name>`), on a
+provisioned broker (each service and practice its own user) got the way the tests get one, SQLite files
+(or throw-away PostgreSQL databases), the embedded OIDC provider. A journey: a practice system publishes a
+call -> it shows on the MHP's worklist (polled over HTTP as the signed-in MHP) -> the MHP's decision over
+HTTP -> `appointment.booked` (or `case.escalated` for A and B) delivered -> every event of the journey in
+the metrics archive. Baseline: a raw aio-pika publish -> consume hop (persistent, confirmed, quorum queue,
+manual acks, prefetch) with as many messages in flight as journeys. The machine is shared: read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+from sqlalchemy import select
+from sqlmodel import col
+
+from mhp.acting import SignedInAs
+from mhp.broker import VhostAdmin, acquire_broker, free_port, with_vhost
+from mhp.demo import DEMO_MHP, DEMO_PCN, DEMO_PCN_MANAGER, DEMO_PRACTICES, synthetic_nhs_number
+from mhp.idp.server import EmbeddedProvider
+from mhp.platform import SERVICES, Platform
+from mhp.practice_feed import PracticeFeed, impersonated_logins
+from mhp.provisioning import BrokerLogins, broker_ctl, deprovision, provision
+from mhp.up import DEMO_ORGANISATIONS
+from services.metrics.adapters.tables import ArchivedEventRow
+from shared.contracts.codes import CallerUrgency, Channel, TriageCode
+from shared.contracts.envelope import PatientIdentity
+from shared.contracts.routing import binding_key
+from shared.contracts.v1 import CallReceived, CallReceivedData
+from shared.db import make_engine, utcnow
+
+BOOKED, WAITLISTED, ESCALATED = "appointment.booked", "appointment.waitlisted", "case.escalated"
+# Journey i is decided CODES[i % 20]: 10% A/B escalations (a B first, so even a tiny run has one), 10% C,
+# 30% D, 50% E; reasons without red flags and adults in scope, so every other call is booked.
+CODES = [TriageCode(c) for c in "BEDAECEDEDEEDCEDEEDE"]
+REASONS = ("low mood and poor sleep for a month", "anxiety attacks at work, asking for help")
+STAGES = ("call -> worklist", "A/B decision -> case.escalated", "decision -> appointment.booked")
+
+
+def _call(rng: random.Random) -> CallReceived:
+    practice = rng.choice(DEMO_PRACTICES)
+    born = utcnow().date() - timedelta(days=rng.randrange(20 * 365, 60 * 365))
+    data = CallReceivedData(
+        call_id=uuid.uuid4(),
+        channel=Channel.TELEPHONE,
+        patient=PatientIdentity(nhs_number=synthetic_nhs_number(rng), date_of_birth=born),
+        reason=rng.choice(REASONS),
+        caller_urgency=rng.choice(list(CallerUrgency)),
+    )
+    return CallReceived.create(
+        data, producer=f"{practice}/reception", pcn_code=DEMO_PCN, practice_ods=practice,
+        correlation_id=uuid.uuid4(),
+    )  # fmt: skip
+
+
+def rota(start: date, weeks: int) -> list[dict[str, object]]:
+    """Every practice, every weekday morning and afternoon: room for hundreds of journeys inside deadlines."""
+    days = [start + timedelta(days=n) for n in range(7 * weeks) if (start + timedelta(days=n)).weekday() < 5]
+    return [
+        {"pcn_code": DEMO_PCN, "practice_ods": ods, "session_date": day.isoformat(), "period": period,
+         "clinician": f"mhp.bench{index}", "modalities": ["telephone", "video", "face_to_face"],
+         "room": "Room 1"}
+        for day in days for period in ("am", "pm") for index, ods in enumerate(DEMO_PRACTICES)
+    ]  # fmt: skip
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """(p50, p99) in milliseconds, nearest rank; (nan, nan) for no samples."""
+    if not samples:
+        return float("nan"), float("nan")
+    ordered = sorted(samples)
+
+    def rank(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+
+    return rank(0.50), rank(0.99)
+
+
+@dataclass
+class Report:
+    journeys: int
+    archived: int
+    booked: int
+    waitlisted: int
+    escalated: int
+    journeys_per_second: float
+    stages: dict[str, tuple[float, float]]
+    raw_hops_per_second: float
+    raw_hop: tuple[float, float]
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    failure: str | None = None
+    """The first journey's error, when some did not get through."""
+
+    def lines(self, concurrency: int, database: str) -> list[str]:
+        raw50 = self.raw_hop[0]
+        out = [
+            f"{self.journeys} journeys, {concurrency} in flight, {database}; reached metrics: "
+            f"{self.archived}/{self.journeys} (booked {self.booked}, waitlisted {self.waitlisted}, "
+            f"escalated A/B {self.escalated})",
+            f"  raw aio-pika hop            {self.raw_hops_per_second:8.0f} msg/s      "
+            f"p50 {raw50:7.1f} ms  p99 {self.raw_hop[1]:7.1f} ms   (baseline, 1.00x)",
+            f"  whole journeys              {self.journeys_per_second:8.1f} journeys/s "
+            f"({self.journeys_per_second / self.raw_hops_per_second:.4f}x of raw msg/s)",
+        ]
+        if self.failure:
+            out.insert(1, f"  first failure: {self.failure}")
+        for name, (p50, p99) in self.stages.items():
+            out.append(
+                f"  {name:<31} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms   (p50 {p50 / raw50:6.1f}x raw hop)"
+            )
+        out += [f"  RSS {name:<10} {mb:6.1f} MB (goal < 150)" for name, mb in self.rss_mb.items()]
+        return out
+
+
+async def raw_hop(url: str, messages: int, in_flight: int, body: bytes) -> tuple[float, list[float]]:
+    """Raw aio-pika, publisher and consumer on their own connections: (messages/s, each hop's latency)."""
+    queue_name, sent, hops = f"bench.raw_hop.{uuid.uuid4().hex[:8]}", dict[str, float](), list[float]()
+    done = asyncio.Event()
+    async with await aio_pika.connect(url) as consumer, await aio_pika.connect(url) as publisher:
+        channel = await consumer.channel()
+        await channel.set_qos(prefetch_count=max(in_flight, 32))
+        queue = await channel.declare_queue(queue_name, durable=True, arguments={"x-queue-type": "quorum"})
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            hops.append(time.perf_counter() - sent[str(message.message_id)])
+            await message.ack()
+            if len(hops) == messages:
+                done.set()
+
+        tag = await queue.consume(on_message)
+        confirms = await publisher.channel(publisher_confirms=True)
+        slots = asyncio.Semaphore(in_flight)
+
+        async def one() -> None:
+            async with slots:
+                message_id = str(uuid.uuid4())
+                sent[message_id] = time.perf_counter()
+                persistent = aio_pika.DeliveryMode.PERSISTENT
+                message = aio_pika.Message(body, delivery_mode=persistent, message_id=message_id)
+                await confirms.default_exchange.publish(message, routing_key=queue_name)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(messages)))
+        await done.wait()
+        elapsed = time.perf_counter() - started
+        await queue.cancel(tag)
+        await queue.delete(if_unused=False, if_empty=False)
+    return messages / elapsed, hops
+
+
+class Seen:
+    """Moments things were first seen, keyed by id: journeys await them, the watchers resolve them."""
+
+    def __init__(self) -> None:
+        self._futures: dict[object, asyncio.Future[Any]] = {}
+
+    def _future(self, key: object) -> asyncio.Future[Any]:
+        return self._futures.setdefault(key, asyncio.get_running_loop().create_future())
+
+    def mark(self, key: object, value: Any) -> None:
+        if not self._future(key).done():
+            self._future(key).set_result(value)
+
+    async def wait(self, key: object, timeout: float) -> Any:
+        return await asyncio.wait_for(asyncio.shield(self._future(key)), timeout)
+
+
+async def watch_worklist(client: httpx.AsyncClient, triage_url: str, listed: Seen, every: float) -> None:
+    """The signed-in MHP's worklist, polled (every page); each call marked when first listed."""
+    while True:
+        url: str | None = f"{triage_url}/worklist?pcn={DEMO_PCN}&limit=200"
+        while url:
+            answer = (await client.get(url)).raise_for_status()
+            for entry in answer.json():
+                listed.mark(uuid.UUID(entry["call_id"]), time.perf_counter())
+            url = answer.links.get("next", {}).get("url")
+        await asyncio.sleep(every)
+
+
+async def watch_archive(database_url: str, archived: Seen, every: float) -> None:
+    """New rows of the metrics archive, by `seq`; a journey's event marked once archived."""
+    engine, last = make_engine(database_url), 0
+    seq_column = col(ArchivedEventRow.seq)
+    columns = (seq_column, col(ArchivedEventRow.correlation_id), col(ArchivedEventRow.event_type))
+    try:
+        while True:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(select(*columns).where(seq_column > last))).all()
+            for seq, correlation_id, event_type in rows:
+                last = max(last, seq or 0)
+                archived.mark((uuid.UUID(str(correlation_id)), event_type), time.perf_counter())
+            await asyncio.sleep(every)
+    finally:
+        await engine.dispose()
+
+
+async def measure(
+    *, amqp_url: str, feed: PracticeFeed, platform: Platform, issuer: str, metrics_db: str,
+    journeys: int, concurrency: int, raw_messages: int, timeout: float, seed: int,
+) -> Report:  # fmt: skip
+    rng = random.Random(seed)
+    triage, booking = platform.service("triage").url, platform.service("booking").url
+    async with httpx.AsyncClient(timeout=60, auth=SignedInAs(issuer, DEMO_PCN_MANAGER)) as manager:
+        (
+            await manager.post(f"{booking}/rota", json={"sessions": rota(utcnow().date(), 4)})
+        ).raise_for_status()
+    raw_rate, raw_hops = await raw_hop(
+        amqp_url, raw_messages, concurrency, _call(rng).model_dump_json().encode()
+    )
+
+    listed, outcome, archived = Seen(), Seen(), Seen()
+    stages: dict[str, list[float]] = {name: [] for name in STAGES}
+    results: list[str] = []
+    connection = await aio_pika.connect_robust(amqp_url)
+    channel = await connection.channel()
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    for event_type in (BOOKED, WAITLISTED, ESCALATED):
+        await queue.bind("mhp.events", binding_key(event_type, pcn_code=DEMO_PCN))
+
+    async def on_event(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        event = json.loads(message.body)
+        outcome.mark(uuid.UUID(event["correlation_id"]), (time.perf_counter(), event["event_type"]))
+
+    await queue.consume(on_event, no_ack=True)  # an observer only: nothing to redeliver
+    client = httpx.AsyncClient(timeout=60, auth=SignedInAs(issuer, DEMO_MHP))
+    watchers = [
+        asyncio.create_task(watch_worklist(client, triage, listed, 0.05)),
+        asyncio.create_task(watch_archive(metrics_db, archived, 0.1)),
+    ]
+    slots = asyncio.Semaphore(concurrency)
+
+    async def journey(call: CallReceived, code: TriageCode) -> None:
+        async with slots:
+            started = time.perf_counter()
+            await feed.publish(call)
+            stages[STAGES[0]].append(await listed.wait(call.data.call_id, timeout) - started)
+            body: dict[str, object] = {"triage_code": code.value}
+            if code not in (TriageCode.A, TriageCode.B):
+                body["modality"] = "telephone"
+            decided = time.perf_counter()
+            answer = await client.post(f"{triage}/calls/{call.data.call_id}/decision", json=body)
+            answer.raise_for_status()
+            seen_at, event_type = await outcome.wait(call.correlation_id, timeout)
+            stage = STAGES[1] if event_type == ESCALATED else STAGES[2] if event_type == BOOKED else None
+            if stage is not None:
+                stages[stage].append(seen_at - decided)
+            for archived_type in ("call.received", "call.triaged", event_type):
+                await archived.wait((call.correlation_id, archived_type), timeout)
+            results.append(event_type)
+
+    planned = [(_call(rng), CODES[i % len(CODES)]) for i in range(journeys)]
+    started = time.perf_counter()
+    try:
+        outcomes = await asyncio.gather(*(journey(c, code) for c, code in planned), return_exceptions=True)
+        elapsed = time.perf_counter() - started
+    finally:
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        await client.aclose()
+        await connection.close()
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures and not results:
+        raise failures[0]  # nothing got through: the cause, not an empty report
+    return Report(
+        journeys=journeys,
+        archived=len(results),
+        booked=results.count(BOOKED),
+        waitlisted=results.count(WAITLISTED),
+        escalated=results.count(ESCALATED),
+        journeys_per_second=len(results) / elapsed,
+        stages={name: percentiles(samples) for name, samples in stages.items()},
+        raw_hops_per_second=raw_rate,
+        raw_hop=percentiles(raw_hops),
+        failure=f"{type(failures[0]).__name__}: {failures[0]}"[:200] if failures else None,
+    )
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (from /proc), in MB."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    return total / 1024
+
+
+@contextlib.contextmanager
+def benchmark_broker(
+    url: str, node: VhostAdmin | None, run_dir: Path
+) -> Iterator[tuple[str, BrokerLogins | None]]:
+    """A throw-away vhost provisioned as `mhp up` provisions its broker (or the given URL as it is)."""
+    if node is None:
+        yield url, None
+        return
+    vhost = f"bench-{uuid.uuid4().hex[:8]}"
+    node.add_vhost(vhost)
+    vhost_url, ctl = with_vhost(url, vhost), broker_ctl(node)
+    logins = None
+    try:
+        if ctl is not None:
+            logins = provision(ctl, vhost_url, vhost=vhost, run_dir=run_dir, pcn_code=DEMO_PCN,
+                               practices=DEMO_PRACTICES)  # fmt: skip
+        else:
+            node.allow_impersonation()  # a container: its guest stands in for every sender
+        yield vhost_url, logins
+    finally:
+        if ctl is not None and logins is not None:
+            deprovision(ctl, logins)
+        node.delete_vhost(vhost)
+
+
+@contextlib.contextmanager
+def service_databases(postgres_url: str | None, run_dir: Path) -> Iterator[dict[str, str]]:
+    """Each service's database URL: SQLite files in the run directory, or fresh PostgreSQL databases."""
+    if postgres_url is None:
+        yield {
+            f"{s.env_prefix}DATABASE_URL": f"sqlite+aiosqlite:///{run_dir / f'{s.name}.db'}" for s in SERVICES
+        }
+        return
+    import asyncpg
+
+    admin = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    names = {s: f"mhp_bench_{s.name}_{uuid.uuid4().hex[:8]}" for s in SERVICES}
+
+    async def each(statement: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            for name in names.values():
+                await connection.execute(statement.format(name=name))
+        finally:
+            await connection.close()
+
+    asyncio.run(each('CREATE DATABASE "{name}"'))
+    base = admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
+    try:
+        yield {f"{s.env_prefix}DATABASE_URL": f"{base}/{name}" for s, name in names.items()}
+    finally:
+        asyncio.run(each('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run(
+    url: str, node: VhostAdmin | None, *, journeys: int, concurrency: int, raw_messages: int = 2000,
+    postgres_url: str | None = None, timeout: float = 120.0, seed: int = 2026,
+) -> Report:  # fmt: skip
+    """Start the platform on `url`, run the journeys and the baseline, stop everything; the figures."""
+    with (
+        tempfile.TemporaryDirectory(prefix="mhp-bench-journeys-") as tmp,
+        benchmark_broker(url, node, Path(tmp)) as (amqp_url, logins),
+        service_databases(postgres_url, Path(tmp)) as databases,
+    ):
+        run_dir = Path(tmp)
+        provider = EmbeddedProvider(run_dir / "idp", port=0, enabled=True).start()
+        identity = {"OIDC_ISSUER": provider.issuer, "MHP_ORGANISATIONS_FILE": str(DEMO_ORGANISATIONS)}
+        platform = Platform(
+            amqp_url=amqp_url,
+            run_dir=run_dir,
+            ports={s.name: free_port() for s in SERVICES},
+            extra_env={**identity, **databases},
+            service_urls=logins.service_urls([s.name for s in SERVICES]) if logins else {},
+        )
+        feed = (
+            logins.practice_logins(DEMO_PRACTICES)
+            if logins
+            else impersonated_logins(amqp_url, DEMO_PRACTICES)
+        )
+        try:
+            platform.start(SERVICES)
+            platform.wait_ready(timeout=180)
+
+            async def measured() -> Report:
+                async with PracticeFeed(feed) as practices:
+                    return await measure(
+                        amqp_url=amqp_url, feed=practices, platform=platform, issuer=provider.issuer,
+                        metrics_db=databases["METRICS_DATABASE_URL"], journeys=journeys,
+                        concurrency=concurrency, raw_messages=raw_messages, timeout=timeout, seed=seed,
+                    )  # fmt: skip
+
+            report = asyncio.run(measured())
+            report.rss_mb = {s.spec.name: rss_mb(s.process.pid) for s in platform.running}
+            return report
+        finally:
+            platform.stop()  # SIGTERM: each service drains and exits
+            provider.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--journeys", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16, help="journeys in flight at once")
+    parser.add_argument("--raw-messages", type=int, default=2000, help="messages of the raw baseline")
+    parser.add_argument("--postgres-url", help="an admin URL: throw-away databases instead of SQLite files")
+    args = parser.parse_args()
+    from shared.logging import configure_logging
+
+    configure_logging("bench", level="WARNING")
+    # The broker the tests would get: RABBITMQ_URL, a container, a local node, or a private one (stopped).
+    with (
+        tempfile.TemporaryDirectory(prefix="mhp-bench-broker-") as broker_dir,
+        acquire_broker(Path(broker_dir)) as (url, node),
+    ):
+        report = run(url, node, journeys=args.journeys, concurrency=args.concurrency,
+                     raw_messages=args.raw_messages, postgres_url=args.postgres_url)  # fmt: skip
+    database = "PostgreSQL" if args.postgres_url else "SQLite"
+    print("\n".join(report.lines(args.concurrency, database)))
+
+
+if __name__ == "__main__":
+    main()
