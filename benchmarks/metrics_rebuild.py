@@ -38,14 +38,18 @@ from shared.migrations import prepare_schema
 PCNS = {f"U{n:05d}": [f"Y{n:02d}{p:03d}" for p in range(4)] for n in range(10, 22)}
 
 
-def synthetic_archive(count: int, seed: int = 1) -> Iterator[dict[str, Any]]:
-    """`count` redacted archive rows shaped like real journeys."""
+def synthetic_archive(
+    count: int, seed: int = 1, pcns: dict[str, list[str]] | None = None
+) -> Iterator[dict[str, Any]]:
+    """`count` redacted archive rows shaped like real journeys, over `pcns` (PCN -> practices)."""
+    directory = pcns or PCNS
+    codes = list(directory)
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     made = 0
     while made < count:
-        pcn = rng.choice(list(PCNS))
-        practice = rng.choice(PCNS[pcn])
+        pcn = rng.choice(codes)
+        practice = rng.choice(directory[pcn])
         corr = uuid.uuid4()
         at = start + timedelta(minutes=rng.randint(0, 300 * 24 * 60))
         call_id, appt_id = str(uuid.uuid4()), str(uuid.uuid4())

@@ -7,9 +7,10 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.metrics.adapters.tables import PROJECTIONS, ArchivedEventRow
@@ -17,6 +18,7 @@ from services.metrics.domain.events import ArchivedEvent
 from services.metrics.domain.facts import (
     FACT_CLASSES,
     KEY_FIELD,
+    AppointmentFact,
     EscalationFact,
     Fact,
     fact_from_row,
@@ -119,3 +121,42 @@ class SqlProjections:
         raised = select(table).where(table.c.occurred_at.is_not(None))
         rows = await conn.execute(raised.order_by(table.c.occurred_at.desc()).limit(limit))
         return [fact_from_row(FactKind.ESCALATION, dict(r)) for r in rows.mappings()]
+
+    async def appointments_of_call(self, call_id: uuid.UUID) -> list[AppointmentFact]:
+        table = TABLE_OF[FactKind.APPOINTMENT]
+        conn = await self._session.connection()
+        rows = await conn.execute(select(table).where(table.c.call_id == call_id))
+        return [fact_from_row(FactKind.APPOINTMENT, dict(r)) for r in rows.mappings()]
+
+    async def open_escalation_figures(
+        self, as_of: datetime, pcn: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        # `escalation_figures.open_escalations`, summed by the database: open escalations only add up.
+        c = TABLE_OF[FactKind.ESCALATION].c
+        unacknowledged = c.acknowledged_at.is_(None)
+        overdue = and_(unacknowledged, c.acknowledge_by.is_not(None), c.acknowledge_by < as_of)
+        statement = (
+            select(
+                c.pcn_code,
+                func.count(),
+                func.sum(case((unacknowledged, 1), else_=0)),
+                func.sum(case((overdue, 1), else_=0)),
+                func.sum(case((c.rung > 0, 1), else_=0)),
+                func.max(c.rung),
+            )
+            .where(c.resolved_at.is_(None))
+            .group_by(c.pcn_code)
+        )
+        if pcn is not None:
+            statement = statement.where(c.pcn_code == pcn)
+        conn = await self._session.connection()
+        return {
+            p: {
+                "open": int(n),
+                "unacknowledged": int(unacked),
+                "overdue": int(late),
+                "climbed": int(climbed),
+                "highest_rung": None if rung is None else int(rung),
+            }
+            for p, n, unacked, late, climbed, rung in (await conn.execute(statement)).all()
+        }

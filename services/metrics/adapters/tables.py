@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from services.metrics.adapters.kept_tables import KEPT_TABLES
 from services.metrics.domain.kinds import FactKind
 from shared.db import UtcDateTime
 
@@ -51,7 +52,11 @@ class CallRow(SQLModel, table=True):
 
 class AppointmentRow(SQLModel, table=True):
     __tablename__ = "metrics_appointments"
-    __table_args__ = (Index("ix_metrics_appointments_pcn", "pcn_code", "practice_ods"),)
+    __table_args__ = (
+        Index("ix_metrics_appointments_pcn", "pcn_code", "practice_ods"),
+        # A call's appointments decide when it was seen (kept figures, issue 17).
+        Index("ix_metrics_appointments_call", "call_id"),
+    )
 
     appointment_id: uuid.UUID = Field(primary_key=True)
     pcn_code: str
@@ -89,7 +94,11 @@ class SessionRow(SQLModel, table=True):
 
 class EscalationRow(SQLModel, table=True):
     __tablename__ = "metrics_escalations"
-    __table_args__ = (Index("ix_metrics_escalations_pcn", "pcn_code", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_metrics_escalations_pcn", "pcn_code", "occurred_at"),
+        # The trust view reads the open ones (not resolved) as of now.
+        Index("ix_metrics_escalations_resolved", "resolved_at"),
+    )
 
     escalation_id: uuid.UUID = Field(primary_key=True)
     pcn_code: str
@@ -149,4 +158,5 @@ PROJECTIONS: dict[FactKind, type[SQLModel]] = {
 TABLES = (
     ArchivedEventRow.__table__,  # type: ignore[attr-defined]
     *(model.__table__ for model in PROJECTIONS.values()),  # type: ignore[attr-defined]
+    *KEPT_TABLES,
 )

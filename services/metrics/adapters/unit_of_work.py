@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.metrics.adapters.kept import SqlKeptFigures
 from services.metrics.adapters.repositories import SqlArchive, SqlProjections
 from shared.unit_of_work import SqlUnitOfWork
 
@@ -13,3 +14,4 @@ class SqlMetricsUnitOfWork(SqlUnitOfWork):
         super().__init__(session)
         self.archive = SqlArchive(session)
         self.projections = SqlProjections(session)
+        self.kept = SqlKeptFigures(session)

@@ -96,14 +96,23 @@ def waiting_figures(
 ) -> dict[str, Any]:
     """How many cases wait to be seen, as of `as_of`, and for how long the oldest has waited."""
     cases = waiting_cases(calls, appointments, as_of)
-    since = [c.waiting_since for c in cases if c.waiting_since is not None]
+    return summarise_waiting(
+        [(c.booked, c.call.waitlisted_at is not None, c.status, c.waiting_since) for c in cases], as_of
+    )
+
+
+def summarise_waiting(
+    cases: list[tuple[bool, bool, DeadlineStatus, datetime | None]], as_of: datetime
+) -> dict[str, Any]:
+    """The waiting figures of cases given as (booked, waitlisted, status, waiting since)."""
+    since = [at for _, _, _, at in cases if at is not None]
     oldest = min(since, default=None)
     return {
         "waiting": len(cases),
-        "unbooked": sum(1 for c in cases if not c.booked),
-        "waitlisted": sum(1 for c in cases if not c.booked and c.call.waitlisted_at is not None),
-        "at_risk": sum(1 for c in cases if c.status is DeadlineStatus.AT_RISK),
-        "past_deadline": sum(1 for c in cases if c.status is DeadlineStatus.BREACHED),
+        "unbooked": sum(1 for booked, _, _, _ in cases if not booked),
+        "waitlisted": sum(1 for booked, waitlisted, _, _ in cases if not booked and waitlisted),
+        "at_risk": sum(1 for _, _, status, _ in cases if status is DeadlineStatus.AT_RISK),
+        "past_deadline": sum(1 for _, _, status, _ in cases if status is DeadlineStatus.BREACHED),
         "oldest_waiting_since": None if oldest is None else oldest.astimezone(UTC).isoformat(),
         "oldest_wait_minutes": None
         if oldest is None

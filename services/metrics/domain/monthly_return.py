@@ -40,19 +40,30 @@ DEFINITIONS: dict[str, str] = {
 
 
 def monthly_return(pcn: str, month: str, facts: Facts, as_of: datetime) -> dict[str, Any]:
-    """The monthly PCN return: the PCN total and each practice, with the definitions used."""
+    """The monthly PCN return computed from the facts: the PCN total and each practice."""
     per_practice = {
         ods: figures(practice_facts, month, as_of, pcn_facts=facts)
         for ods, practice_facts in split_by_practice(facts).items()
     }
+    return return_of(pcn, month, figures(facts, month, as_of), per_practice, as_of)
+
+
+def return_of(
+    pcn: str,
+    month: str,
+    pcn_total: dict[str, Any],
+    per_practice: Mapping[str, dict[str, Any]],
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The return's document: the figures of the PCN and of each practice, with the definitions used."""
     return {
         "pcn": pcn,
         "month": month,
         "timezone": TIMEZONE,
         "as_of": as_of.astimezone(UTC).isoformat(),
         "definitions": DEFINITIONS,
-        "pcn_total": figures(facts, month, as_of),
-        "practices": per_practice,
+        "pcn_total": pcn_total,
+        "practices": dict(sorted(per_practice.items())),
     }
 
 

@@ -59,20 +59,32 @@ def trust_view(
     by_pcn: Mapping[str, Facts], month: str, as_of: datetime, history: int = HISTORY_MONTHS
 ) -> dict[str, Any]:
     """Every PCN side by side for `month`, outliers flagged, with `history` months of trend per PCN, and
-    each PCN's waiting cases and open escalations as of `as_of`."""
+    each PCN's waiting cases and open escalations as of `as_of`, computed from the facts."""
     months = previous_months(month, history)
     trends = {pcn: [trend_point(facts, m, as_of) for m in months] for pcn, facts in by_pcn.items()}
+    now = {pcn: now_figures(facts, month, as_of) for pcn, facts in by_pcn.items()}
+    return side_by_side(months, trends, now, as_of)
+
+
+def side_by_side(
+    months: list[str],
+    trends: Mapping[str, list[dict[str, Any]]],
+    now: Mapping[str, Mapping[str, Any]],
+    as_of: datetime,
+) -> dict[str, Any]:
+    """The trust view from each PCN's trend (oldest first, the last point with its `response_times`) and
+    its figures as of now."""
     rows = {pcn: trend[-1] for pcn, trend in trends.items()}
     flags = {metric: outliers({p: r[metric] for p, r in rows.items()}) for metric in FLAGGED_METRICS}
     return {
-        "month": month,
+        "month": months[-1],
         "timezone": TIMEZONE,
         "as_of": as_of.astimezone(UTC).isoformat(),
         "months": months,
         "pcns": {
             pcn: {
                 **_without_response_times(row),
-                **now_figures(by_pcn[pcn], month, as_of),
+                **now[pcn],
                 "flags": {metric: flags[metric][pcn] for metric in flags},
             }
             for pcn, row in rows.items()

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.metrics.application.commands import ArchiveEvent
 from services.metrics.application.context import MetricsContext
+from services.metrics.application.keeping import keep_figures
 from services.metrics.application.unit_of_work import MetricsUnitOfWork
 from services.metrics.domain.events import ArchivedEvent, UnknownEventType, entity_key, event_type_of
 from services.metrics.domain.facts import Fact
@@ -42,7 +43,8 @@ def archived(event: Envelope[Any]) -> ArchivedEvent:
 
 
 async def archive_event(cmd: ArchiveEvent, uow: MetricsUnitOfWork, ctx: MetricsContext) -> Fact:
-    """Archive, then fold into the one fact the event concerns; returns that fact as stored."""
+    """Archive, fold into the one fact the event concerns and keep the figures it changes (all in the
+    consumer's transaction); returns the fact as stored."""
     record = archived(cmd.event)
     await uow.archive.add(record)
     kind, key = entity_key(record)
@@ -52,6 +54,7 @@ async def archive_event(cmd: ArchiveEvent, uow: MetricsUnitOfWork, ctx: MetricsC
         await uow.projections.add(fact)
     else:
         await uow.projections.update(fact)
+    await keep_figures(uow, existing, fact)
     item = feed_item(record)
     if item is not None:
         # Shown only once the transaction commits, so a rolled-back event never reaches a screen.
