@@ -48,10 +48,13 @@ from shared.contracts.v1 import CallReceived, CallReceivedData
 from shared.db import make_engine, utcnow
 
 BOOKED, WAITLISTED, ESCALATED = "appointment.booked", "appointment.waitlisted", "case.escalated"
-# Journey i is decided CODES[i % 20]: 10% A/B escalations (a B first, so even a tiny run has one), 10% C,
-# 30% D, 50% E; reasons without red flags and adults in scope, so every other call is booked.
-CODES = [TriageCode(c) for c in "BEDAECEDEDEEDCEDEEDE"]
+# Journey i is decided CODES[i % 20]: 10% A/B escalations (a B first, so even a tiny run has one), 5% C,
+# 15% D, 70% E, so that the urgent ones fit one PCN's next two days; reasons without red flags and adults
+# in scope, so every other call is booked (or, past the rota's capacity, waitlisted: counted apart).
+CODES = [TriageCode(c) for c in "BEEAEDEEEEDECEEEEDEE"]
 REASONS = ("low mood and poor sleep for a month", "anxiety attacks at work, asking for help")
+REREAD = 500
+"""Far more than the archive transactions one metrics process holds open at once (its prefetch)."""
 STAGES = ("call -> worklist", "A/B decision -> case.escalated", "decision -> appointment.booked")
 
 
@@ -99,7 +102,8 @@ class Report:
     journeys: int
     archived: int
     booked: int
-    waitlisted: int
+    waitlisted_codes: str
+    """The triage code of each journey waitlisted (no slot inside its deadline), e.g. `CDD`."""
     escalated: int
     journeys_per_second: float
     stages: dict[str, tuple[float, float]]
@@ -113,7 +117,8 @@ class Report:
         raw50 = self.raw_hop[0]
         out = [
             f"{self.journeys} journeys, {concurrency} in flight, {database}; reached metrics: "
-            f"{self.archived}/{self.journeys} (booked {self.booked}, waitlisted {self.waitlisted}, "
+            f"{self.archived}/{self.journeys} (booked {self.booked}, "
+            f"waitlisted {len(self.waitlisted_codes)} {self.waitlisted_codes}, "
             f"escalated A/B {self.escalated})",
             f"  raw aio-pika hop            {self.raw_hops_per_second:8.0f} msg/s      "
             f"p50 {raw50:7.1f} ms  p99 {self.raw_hop[1]:7.1f} ms   (baseline, 1.00x)",
@@ -169,7 +174,8 @@ async def raw_hop(url: str, messages: int, in_flight: int, body: bytes) -> tuple
 class Seen:
     """Moments things were first seen, keyed by id: journeys await them, the watchers resolve them."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: str) -> None:
+        self.what = what
         self._futures: dict[object, asyncio.Future[Any]] = {}
 
     def _future(self, key: object) -> asyncio.Future[Any]:
@@ -180,7 +186,11 @@ class Seen:
             self._future(key).set_result(value)
 
     async def wait(self, key: object, timeout: float) -> Any:
-        return await asyncio.wait_for(asyncio.shield(self._future(key)), timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._future(key)), timeout)
+        except TimeoutError:
+            detail = f" {key[1]}" if isinstance(key, tuple) else ""
+            raise TimeoutError(f"not {self.what}{detail} within {timeout:.0f}s") from None
 
 
 async def watch_worklist(client: httpx.AsyncClient, triage_url: str, listed: Seen, every: float) -> None:
@@ -196,14 +206,18 @@ async def watch_worklist(client: httpx.AsyncClient, triage_url: str, listed: See
 
 
 async def watch_archive(database_url: str, archived: Seen, every: float) -> None:
-    """New rows of the metrics archive, by `seq`; a journey's event marked once archived."""
+    """New rows of the metrics archive, by `seq`; a journey's event marked once archived.
+
+    On PostgreSQL a row can commit after a higher `seq` did (sequence values are taken before commit), so
+    each poll reads again the last `REREAD` rows before the highest seen rather than only those above it.
+    """
     engine, last = make_engine(database_url), 0
     seq_column = col(ArchivedEventRow.seq)
     columns = (seq_column, col(ArchivedEventRow.correlation_id), col(ArchivedEventRow.event_type))
     try:
         while True:
             async with engine.connect() as connection:
-                rows = (await connection.execute(select(*columns).where(seq_column > last))).all()
+                rows = (await connection.execute(select(*columns).where(seq_column > last - REREAD))).all()
             for seq, correlation_id, event_type in rows:
                 last = max(last, seq or 0)
                 archived.mark((uuid.UUID(str(correlation_id)), event_type), time.perf_counter())
@@ -220,15 +234,15 @@ async def measure(
     triage, booking = platform.service("triage").url, platform.service("booking").url
     async with httpx.AsyncClient(timeout=60, auth=SignedInAs(issuer, DEMO_PCN_MANAGER)) as manager:
         (
-            await manager.post(f"{booking}/rota", json={"sessions": rota(utcnow().date(), 4)})
+            await manager.post(f"{booking}/rota", json={"sessions": rota(utcnow().date(), 6)})
         ).raise_for_status()
     raw_rate, raw_hops = await raw_hop(
         amqp_url, raw_messages, concurrency, _call(rng).model_dump_json().encode()
     )
 
-    listed, outcome, archived = Seen(), Seen(), Seen()
+    listed, outcome, archived = Seen("on the worklist"), Seen("delivered"), Seen("archived")
     stages: dict[str, list[float]] = {name: [] for name in STAGES}
-    results: list[str] = []
+    results: list[tuple[TriageCode, str]] = []
     connection = await aio_pika.connect_robust(amqp_url)
     channel = await connection.channel()
     queue = await channel.declare_queue(exclusive=True, auto_delete=True)
@@ -237,7 +251,9 @@ async def measure(
 
     async def on_event(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         event = json.loads(message.body)
-        outcome.mark(uuid.UUID(event["correlation_id"]), (time.perf_counter(), event["event_type"]))
+        # A waitlisted case is escalated too: A/B journeys await their escalation, the others booking.
+        kind = ESCALATED if event["event_type"] == ESCALATED else BOOKED
+        outcome.mark((uuid.UUID(event["correlation_id"]), kind), (time.perf_counter(), event["event_type"]))
 
     await queue.consume(on_event, no_ack=True)  # an observer only: nothing to redeliver
     client = httpx.AsyncClient(timeout=60, auth=SignedInAs(issuer, DEMO_MHP))
@@ -258,13 +274,16 @@ async def measure(
             decided = time.perf_counter()
             answer = await client.post(f"{triage}/calls/{call.data.call_id}/decision", json=body)
             answer.raise_for_status()
-            seen_at, event_type = await outcome.wait(call.correlation_id, timeout)
+            escalates = code in (TriageCode.A, TriageCode.B)
+            seen_at, event_type = await outcome.wait(
+                (call.correlation_id, ESCALATED if escalates else BOOKED), timeout
+            )
             stage = STAGES[1] if event_type == ESCALATED else STAGES[2] if event_type == BOOKED else None
             if stage is not None:
                 stages[stage].append(seen_at - decided)
             for archived_type in ("call.received", "call.triaged", event_type):
                 await archived.wait((call.correlation_id, archived_type), timeout)
-            results.append(event_type)
+            results.append((code, event_type))
 
     planned = [(_call(rng), CODES[i % len(CODES)]) for i in range(journeys)]
     started = time.perf_counter()
@@ -283,9 +302,9 @@ async def measure(
     return Report(
         journeys=journeys,
         archived=len(results),
-        booked=results.count(BOOKED),
-        waitlisted=results.count(WAITLISTED),
-        escalated=results.count(ESCALATED),
+        booked=[t for _, t in results].count(BOOKED),
+        waitlisted_codes="".join(sorted(c.value for c, t in results if t == WAITLISTED)),
+        escalated=[t for _, t in results].count(ESCALATED),
         journeys_per_second=len(results) / elapsed,
         stages={name: percentiles(samples) for name, samples in stages.items()},
         raw_hops_per_second=raw_rate,
