@@ -34,13 +34,14 @@ from shared.identity.settings import IdentitySettings
 from shared.identity.signin import SignIn
 from shared.identity.tokens import TokenVerifier
 from shared.logging import get_logger
-from shared.messaging.consumer import MessageProcessor, Subscription, register_subscriptions
+from shared.messaging.consumer import MessageProcessor, Subscription
 from shared.messaging.inbox import InboxRecord
 from shared.messaging.middleware import LogContextMiddleware
 from shared.messaging.outbox import OutboxMessage, pending_count, purge_published
 from shared.messaging.publisher import ConfirmingPublisher
 from shared.messaging.relay import OutboxRelay
 from shared.messaging.senders import SenderCheck, broker_user, check_trust_code
+from shared.messaging.subscriber import register_subscriptions
 from shared.messaging.topology import declare_topology
 from shared.migrations import prepare_schema
 from shared.settings import ServiceSettings
@@ -126,7 +127,10 @@ class ServiceHost:
             delivery_limit=settings.delivery_limit,
             handler_timeout=settings.handler_timeout_seconds,
         )
-        self.queues = register_subscriptions(self.broker, name, self.subscriptions, self.processor)
+        # A batch can hold at most the deliveries in hand, so the prefetch is also the batch size.
+        self.queues = register_subscriptions(
+            self.broker, name, self.subscriptions, self.processor, max_batch=settings.prefetch
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._relay_task: asyncio.Task[None] | None = None
         self.started = False

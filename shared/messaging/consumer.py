@@ -1,30 +1,38 @@
-"""Consuming events: validate, deduplicate, apply in one transaction, and decide ack / retry / dead-letter.
+"""Consuming events: validate, deduplicate, apply a batch in one transaction, then ack, retry or dead-letter.
 
-`MessageProcessor.process` holds the policy; `register_subscriptions` wires it to FastStream with manual
-acks and a decoder that hands us raw bytes, so even a body that is not JSON reaches our policy.
+`MessageProcessor` holds the policy; `shared.messaging.subscriber` wires it to FastStream with manual acks,
+a decoder that hands us raw bytes (so even a body that is not JSON reaches our policy) and a batcher that
+hands it the deliveries that arrive together.
+
+A batch is applied in one transaction with a SAVEPOINT per message: a message that fails rolls back only
+its savepoint and is retried or dead-lettered alone, the others commit together. A verdict is final only
+once that commit is done, and only then is anything acked, so a crash mid-batch redelivers every message
+of it and the inbox (claimed in the same savepoint as the effect) keeps each effect exactly-once.
+
+Ordering: a batch applies its deliveries in the order the queue delivered them, one after the other, as
+the one-at-a-time consumer did; a retried message is requeued behind later ones, as before. The
+handlers do not rely on the order anyway: booking and referrals apply a call's `call.triaged` by its
+`decision_sequence` (compare-and-set: an older decision never replaces a newer one), referrals' ladder
+climbs by compare-and-set on the rung, and metrics folds every event into its fact in any order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import structlog
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
-from faststream.rabbit.annotations import RabbitMessage
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import ContractError, parse_event
-from shared.contracts.routing import binding_key, parse_routing_key
-from shared.db import Database
+from shared.contracts.routing import parse_routing_key
+from shared.db import AFTER_COMMIT, Database
 from shared.errors import NotYet, RuleViolation
 from shared.logging import get_logger
 from shared.messaging import inbox
@@ -34,90 +42,43 @@ from shared.messaging.dead_letter_alarm import (
     DeadLetterAlarm,
     dead_letter_headers,
 )
+from shared.messaging.delivery import (
+    APPLIED,
+    DUPLICATE,
+    DeadLetterSink,
+    Delivery,
+    Handler,
+    Outcome,
+    PermanentFailure,
+    Subscription,
+    Verdict,
+    in_unit_of_work,
+)
 from shared.messaging.failures import DeadLetterKind, InFlight, is_transient, origin
 from shared.messaging.senders import SenderCheck
-from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT, QueueSpec
+from shared.messaging.topology import DEFAULT_DELIVERY_LIMIT
 
 log = get_logger(__name__)
 
 CONSUMED = Counter("mhp_messages_consumed_total", "Messages consumed, by outcome", ["queue", "outcome"])
 HANDLE_SECONDS = Histogram("mhp_message_handle_seconds", "Time to apply one message", ["queue"])
 
-__all__ = ["BODY_HASH_HEADER", "REASON_HEADER", "MessageProcessor", "Subscription", "in_unit_of_work"]
-
-Handler = Callable[[AsyncSession, Any], Awaitable[None]]
-"""What the spine calls: the transaction's session (inbox already claimed) and the validated event."""
-
-UowT = TypeVar("UowT")
-CtxT = TypeVar("CtxT")
-
-
-def in_unit_of_work(
-    unit_of_work: Callable[[AsyncSession], UowT],
-    ctx: CtxT,
-    consumer: Callable[[Any, UowT, CtxT], Awaitable[None]],
-) -> Handler:
-    """A service's `on_<event>(event, uow, ctx)` as the spine's handler: the session becomes the unit of work.
-
-    Every service's `entrypoints/amqp.py` builds its subscription table with it, so consumers have the
-    same shape as command handlers and never see a session.
-    """
-
-    async def handle(session: AsyncSession, event: Any) -> None:
-        await consumer(event, unit_of_work(session), ctx)
-
-    return handle
+__all__ = [
+    "BODY_HASH_HEADER",
+    "REASON_HEADER",
+    "Delivery",
+    "Handler",
+    "MessageProcessor",
+    "Outcome",
+    "PermanentFailure",
+    "Subscription",
+    "Verdict",
+    "in_unit_of_work",
+]
 
 
-class PermanentFailure(RuleViolation):
-    """Raised by a handler when a valid message can never be applied. The reason must name no patient."""
-
-
-class Outcome(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    DEAD_LETTERED = "dead_lettered"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """One handler of a service: its queue is `<service>.<name>`, bound to the listed event types."""
-
-    name: str
-    events: tuple[type[Envelope[Any]], ...]
-    handler: Handler
-    pcn_code: str = "*"
-
-    def queue_spec(self, service: str, delivery_limit: int = DEFAULT_DELIVERY_LIMIT) -> QueueSpec:
-        keys = tuple(binding_key(e.EVENT_TYPE, e.MAJOR, self.pcn_code) for e in self.events)
-        return QueueSpec(name=f"{service}.{self.name}", binding_keys=keys, delivery_limit=delivery_limit)
-
-
-class DeadLetterSink(Protocol):
-    async def publish_dead_letter(
-        self, body: bytes, *, queue: str, properties: dict[str, Any], headers: dict[str, Any]
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What the processor needs of an AMQP delivery (small, so the policy is testable without a broker)."""
-
-    body: bytes
-    routing_key: str
-    message_id: str | None
-    correlation_id: str | None
-    message_type: str | None
-    headers: dict[str, Any]
-    user_id: str | None = None
-    """AMQP `user_id`: RabbitMQ refuses a publish whose user_id is not the connection's login."""
-
-    @property
-    def delivery_count(self) -> int:
-        """How many times this message was delivered before (quorum queues set x-delivery-count)."""
-        value = self.headers.get("x-delivery-count", 0)
-        return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+class _BatchBroken(Exception):
+    """A handler timed out mid-statement: the batch's connection can no longer be trusted."""
 
 
 class MessageProcessor:
@@ -143,58 +104,158 @@ class MessageProcessor:
         """Deliveries being processed, per queue: readiness reports a queue whose oldest one stops moving."""
 
     async def process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
+        """Apply one delivery and carry out its verdict (a batch of one)."""
+        [outcome] = await self.process_batch(queue, subscription, [delivery])
+        return outcome
+
+    async def process_batch(
+        self, queue: str, subscription: Subscription, deliveries: Sequence[Delivery]
+    ) -> list[Outcome]:
+        verdicts = await self.apply_batch(queue, subscription, deliveries)
+        settling = (self.settle(queue, d, v) for d, v in zip(deliveries, verdicts, strict=True))
+        return list(await asyncio.gather(*settling))
+
+    async def apply_batch(
+        self, queue: str, subscription: Subscription, deliveries: Sequence[Delivery]
+    ) -> list[Verdict]:
+        """Apply the deliveries in one transaction; returns each one's verdict once it has committed."""
         with structlog.contextvars.bound_contextvars(queue=queue), self.in_flight.track(queue):
             started = time.perf_counter()
-            outcome = await self._process(queue, subscription, delivery)
-            HANDLE_SECONDS.labels(queue).observe(time.perf_counter() - started)
-            CONSUMED.labels(queue, outcome.value).inc()
-            return outcome
+            verdicts: dict[int, Verdict] = {}
+            events: dict[int, Envelope[Any]] = {}
+            for index, delivery in enumerate(deliveries):
+                admitted = self._admit(subscription, delivery)
+                if isinstance(admitted, Verdict):
+                    verdicts[index] = admitted
+                else:
+                    events[index] = admitted
+            if events:
+                verdicts |= await self._apply_events(queue, subscription, deliveries, events)
+            for _ in deliveries:
+                HANDLE_SECONDS.labels(queue).observe((time.perf_counter() - started) / len(deliveries))
+        return [verdicts[index] for index in range(len(deliveries))]
 
-    async def _process(self, queue: str, subscription: Subscription, delivery: Delivery) -> Outcome:
+    async def settle(self, queue: str, delivery: Delivery, verdict: Verdict) -> Outcome:
+        """Carry out a committed verdict: dead-letter it (with confirms) or back off before the requeue."""
+        with structlog.contextvars.bound_contextvars(queue=queue):
+            if verdict.outcome is Outcome.DEAD_LETTERED:
+                outcome = await self._dead_letter(queue, delivery, verdict.reason, verdict.kind)
+            elif verdict.outcome is Outcome.RETRY:
+                outcome = await self._retry(queue, delivery, verdict.reason)
+            else:
+                outcome = verdict.outcome
+        CONSUMED.labels(queue, outcome.value).inc()
+        return outcome
+
+    def _admit(self, subscription: Subscription, delivery: Delivery) -> Envelope[Any] | Verdict:
         try:
             # parse_event lets nothing but ContractError out, whatever the bytes (issue 20).
             event = parse_event(delivery.body)
             self._check_consistent(subscription, delivery, event)
         except ContractError as exc:
-            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.CONTRACT)
+            return Verdict(Outcome.DEAD_LETTERED, exc.reason, DeadLetterKind.CONTRACT)
         try:
             # Only after the routing check: the broker's topic permission vouches for the routing key.
             self._senders.check(delivery.user_id, event)
         except ContractError as exc:
-            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.SENDER)
+            return Verdict(Outcome.DEAD_LETTERED, exc.reason, DeadLetterKind.SENDER)
+        return event
 
-        consumer = queue
+    async def _apply_events(
+        self,
+        queue: str,
+        subscription: Subscription,
+        deliveries: Sequence[Delivery],
+        events: dict[int, Envelope[Any]],
+    ) -> dict[int, Verdict]:
+        decided: dict[int, Verdict] = {}
         try:
-            async with asyncio.timeout(self._handler_timeout), self._db.transaction() as session:
-                if not await inbox.claim(session, consumer, event.event_id):
-                    log.info("duplicate_ignored", event_type=event.event_type)
-                    return Outcome.DUPLICATE
-                await subscription.handler(session, event)
-        except RuleViolation as exc:
-            return await self._dead_letter(queue, delivery, exc.reason, DeadLetterKind.RULE)
-        except NotYet as exc:
-            return await self._retry(queue, delivery, exc.reason)
-        except IntegrityError:
-            # A concurrent delivery of the same event may have committed first: then this is a duplicate.
-            async with self._db.read() as session:
-                if await inbox.already_processed(session, consumer, event.event_id):
-                    return Outcome.DUPLICATE
-            return await self._retry(queue, delivery, "IntegrityError")
+            async with self._db.transaction() as session:
+                # One round trip claims the whole batch; a failed message gives its claim back.
+                claimed = await inbox.claim_many(session, queue, [e.event_id for e in events.values()])
+                for index, event in events.items():
+                    with _bound(deliveries[index]):
+                        if event.event_id not in claimed:  # applied before, or earlier in this batch
+                            decided[index] = _applied(event, claimed=False)
+                            continue
+                        claimed.discard(event.event_id)
+                        decided[index] = await self._apply_in_savepoint(session, queue, subscription, event)
+            return decided
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            error = type(exc).__name__
-            if is_transient(exc):  # database locked, broker, timeouts: a redelivery may succeed
-                log.warning(
-                    "handler_failed_transient", event_type=event.event_type, error=error, where=origin(exc)
-                )
-                return await self._retry(queue, delivery, error)
-            # Anything else is a property of this message (or a bug it exposes): retrying cannot help.
-            log.error("handler_failed_permanent", event_type=event.event_type, error=error, where=origin(exc))
-            reason = f"{event.event_type} cannot be applied ({error})"
-            return await self._dead_letter(queue, delivery, reason, DeadLetterKind.DEFECT)
-        log.debug("event_applied", event_type=event.event_type)
-        return Outcome.APPLIED
+            # Nothing of the batch committed (a failed commit, a savepoint that would not roll back, a
+            # timeout mid-statement): apply each message on its own, as if it had come alone.
+            log.warning("batch_failed", size=len(events), error=type(exc).__name__)
+            # The message being applied when the batch broke timed out: it is not run a second time.
+            timed_out = list(events)[len(decided)] if isinstance(exc, _BatchBroken) else None
+        redone: dict[int, Verdict] = {}
+        for index, event in events.items():
+            with _bound(deliveries[index]):
+                if index == timed_out:
+                    redone[index] = self._retry_verdict(event, TimeoutError())
+                else:
+                    redone[index] = await self._apply_alone(queue, subscription, event)
+        return redone
+
+    async def _apply_in_savepoint(
+        self, session: AsyncSession, queue: str, subscription: Subscription, event: Envelope[Any]
+    ) -> Verdict:
+        hooks: list[Callable[[], None]] = session.info.setdefault(AFTER_COMMIT, [])
+        registered = len(hooks)
+        savepoint = await session.begin_nested()
+        try:
+            async with asyncio.timeout(self._handler_timeout):
+                await subscription.handler(session, event)
+        except TimeoutError as exc:
+            # Cancelled mid-statement, the connection's state is unknown: the whole batch is redone.
+            raise _BatchBroken() from exc
+        except Exception as exc:
+            # Only this message's work is undone; a rollback that fails escapes and fails the batch.
+            await savepoint.rollback()
+            await inbox.release(session, queue, event.event_id)
+            del hooks[registered:]  # its after-commit hooks belong to work that will never commit
+            return await self._failed(queue, event, exc)
+        await savepoint.commit()
+        return _applied(event, claimed=True)
+
+    async def _apply_alone(self, queue: str, subscription: Subscription, event: Envelope[Any]) -> Verdict:
+        try:
+            async with asyncio.timeout(self._handler_timeout), self._db.transaction() as session:
+                claimed = await inbox.claim(session, queue, event.event_id)
+                if claimed:
+                    await subscription.handler(session, event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return await self._failed(queue, event, exc)
+        return _applied(event, claimed=claimed)
+
+    async def _failed(self, queue: str, event: Envelope[Any], exc: Exception) -> Verdict:
+        if isinstance(exc, RuleViolation):
+            return Verdict(Outcome.DEAD_LETTERED, exc.reason, DeadLetterKind.RULE)
+        if isinstance(exc, NotYet):
+            return Verdict(Outcome.RETRY, exc.reason)
+        if isinstance(exc, IntegrityError):
+            # A concurrent delivery of the same event may have committed first: then this is a duplicate.
+            async with self._db.read() as session:
+                if await inbox.already_processed(session, queue, event.event_id):
+                    return DUPLICATE
+            return Verdict(Outcome.RETRY, "IntegrityError")
+        return self._retry_verdict(event, exc)
+
+    @staticmethod
+    def _retry_verdict(event: Envelope[Any], exc: BaseException) -> Verdict:
+        error = type(exc).__name__
+        if is_transient(exc):  # database locked, broker, timeouts: a redelivery may succeed
+            log.warning(
+                "handler_failed_transient", event_type=event.event_type, error=error, where=origin(exc)
+            )
+            return Verdict(Outcome.RETRY, error)
+        # Anything else is a property of this message (or a bug it exposes): retrying cannot help.
+        log.error("handler_failed_permanent", event_type=event.event_type, error=error, where=origin(exc))
+        reason = f"{event.event_type} cannot be applied ({error})"
+        return Verdict(Outcome.DEAD_LETTERED, reason, DeadLetterKind.DEFECT)
 
     @staticmethod
     def _check_consistent(subscription: Subscription, delivery: Delivery, event: Envelope[Any]) -> None:
@@ -256,60 +317,16 @@ class MessageProcessor:
         return Outcome.DEAD_LETTERED
 
 
-async def _raw_body(message: Any) -> bytes:
-    # FastStream's default decoder drops a body that is not JSON before the handler runs; we want it.
-    body: bytes = message.body
-    return body
-
-
-def register_subscriptions(
-    broker: RabbitBroker, service: str, subscriptions: Sequence[Subscription], processor: MessageProcessor
-) -> list[str]:
-    """Attach every subscription of a service to the broker; returns the queue names."""
-    queues = []
-    for subscription in subscriptions:
-        queue = f"{service}.{subscription.name}"
-        queues.append(queue)
-        _subscribe(broker, queue, subscription, processor)
-    return queues
-
-
-def _subscribe(
-    broker: RabbitBroker, queue: str, subscription: Subscription, processor: MessageProcessor
-) -> None:
-    # declare=False: the queue was declared by declare_topology (or provisioned by ops) with its DLX
-    # arguments; FastStream only checks it exists.
-    @broker.subscriber(
-        RabbitQueue(queue, queue_type=QueueType.QUORUM, declare=False),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=_raw_body,
-        title=queue,
-        description=f"{service_of(queue)} consumes {', '.join(e.EVENT_TYPE for e in subscription.events)}",
+def _bound(delivery: Delivery) -> contextlib.AbstractContextManager[Any]:
+    # The batch runs in its own task: bind each message's ids as the middleware does for its delivery.
+    return structlog.contextvars.bound_contextvars(
+        event_id=delivery.message_id, correlation_id=delivery.correlation_id
     )
-    async def consume(msg: RabbitMessage) -> None:
-        raw = msg.raw_message
-        delivery = Delivery(
-            body=raw.body,
-            routing_key=raw.routing_key or "",
-            message_id=raw.message_id,
-            correlation_id=raw.correlation_id,
-            message_type=raw.type,
-            headers=dict(raw.headers or {}),
-            user_id=raw.user_id,
-        )
-        try:
-            outcome = await processor.process(queue, subscription, delivery)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The policy itself failed (it should not): requeue rather than leave the delivery unacked;
-            # the quorum queue's delivery limit dead-letters it if this keeps happening.
-            outcome = Outcome.RETRY
-        if outcome is Outcome.RETRY:
-            await msg.nack(requeue=True)
-        else:
-            await msg.ack()
 
 
-def service_of(queue: str) -> str:
-    return queue.split(".", 1)[0]
+def _applied(event: Envelope[Any], *, claimed: bool) -> Verdict:
+    if not claimed:
+        log.info("duplicate_ignored", event_type=event.event_type)
+        return DUPLICATE
+    log.debug("event_applied", event_type=event.event_type)
+    return APPLIED

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import UtcDateTime, utcnow
@@ -36,6 +36,36 @@ async def claim(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bo
     )
     result = await session.exec(statement)
     return bool(result.rowcount == 1)
+
+
+async def claim_many(session: AsyncSession, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """`claim` for a batch in one statement: the ids this transaction now owns (not those already applied).
+
+    The ids go in sorted, so two consumers claiming overlapping batches lock the keys in the same order
+    and cannot deadlock on them.
+    """
+    if not event_ids:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in sorted(set(event_ids))]
+    statement = (
+        insert(InboxRecord)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(col(InboxRecord.event_id))
+    )
+    return set((await session.exec(statement)).scalars().all())
+
+
+async def release(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> None:
+    """Undo this transaction's claim of an event whose effect was rolled back, so a retry can apply it."""
+    await session.exec(
+        delete(InboxRecord).where(
+            (col(InboxRecord.consumer) == consumer) & (col(InboxRecord.event_id) == event_id)
+        )
+    )
 
 
 async def already_processed(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
