@@ -191,6 +191,13 @@ class SqlKeptFigures:
         for table, rows in kept_rows(contributions, practices).items():
             await _bulk(conn, table, rows)
 
+    async def pcns(self, pcn: str | None = None) -> list[str]:
+        conn = await self._conn()
+        statement = select(PRACTICES.c.pcn_code).distinct().order_by(PRACTICES.c.pcn_code)
+        if pcn is not None:
+            statement = statement.where(PRACTICES.c.pcn_code == pcn)
+        return list((await conn.execute(statement)).scalars())
+
     async def practices(self, pcn: str | None = None) -> list[tuple[str, str]]:
         conn = await self._conn()
         statement = select(PRACTICES.c.pcn_code, PRACTICES.c.practice_ods)

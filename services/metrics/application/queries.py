@@ -49,7 +49,7 @@ async def trust_report(
     """Every PCN side by side; with `pcns`, only those (the caller's scope: the trust's directory)."""
     check_month(month, as_of)
     one = next(iter(pcns)) if pcns is not None and len(pcns) == 1 else None  # a PCN's page: SQL filters
-    known = sorted({p for p, _ in await uow.kept.practices(one) if pcns is None or p in pcns})
+    known = [p for p in await uow.kept.pcns(one) if pcns is None or p in pcns]
     months = previous_months(month, HISTORY_MONTHS)
     trend_values = await uow.kept.values(months, pcn=one, pcn_totals_only=True, names=kept.TREND_NAMES)
     month_values = await uow.kept.values([month], pcn=one, pcn_totals_only=True, names=kept.RESPONSE_NAMES)
@@ -62,23 +62,23 @@ async def trust_report(
     escalations = await uow.projections.open_escalation_figures(as_of, one)
 
     trends: dict[str, list[dict[str, Any]]] = {}
+    times: dict[str, dict[str, Any]] = {}
     now: dict[str, dict[str, Any]] = {}
     for pcn in known:
-        points = []
-        for m in months:
-            values = trend_values.get((pcn, PCN_SCOPE, m), {})
-            points.append(kept.trend_point(m, values, unsettled.get((pcn, m), []), as_of))
+        trends[pcn] = [
+            kept.trend_point(m, trend_values.get((pcn, PCN_SCOPE, m), {}), unsettled.get((pcn, m), []), as_of)
+            for m in months
+        ]
         selected = trend_values.get((pcn, PCN_SCOPE, month), {})
-        times = month_values.get((pcn, PCN_SCOPE, month), {})
-        statuses = kept.deadline_statuses(times, unsettled.get((pcn, month), []), as_of)
-        points[-1]["response_times"] = kept.response_times(times, statuses)
-        trends[pcn] = points
+        month_times = month_values.get((pcn, PCN_SCOPE, month), {})
+        statuses = kept.deadline_statuses(month_times, unsettled.get((pcn, month), []), as_of)
+        times[pcn] = kept.response_times(month_times, statuses)
         now[pcn] = {
             "waiting": kept.waiting_figures(waiting.get(pcn, []), as_of),
             "open_escalations": escalations.get(pcn) or open_escalations([], as_of),
             "acknowledgement": kept.acknowledgement(selected),
         }
-    return side_by_side(months, trends, now, as_of)
+    return side_by_side(months, trends, times, now, as_of)
 
 
 async def recomputed_monthly_report(

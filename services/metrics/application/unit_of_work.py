@@ -78,6 +78,10 @@ class KeptFigures(Protocol):
         """Delete every kept figure and keep these instead (`contributions`: source -> (PCN, share))."""
         ...
 
+    async def pcns(self, pcn: str | None = None) -> list[str]:
+        """The PCNs of which an event was received, in order (only `pcn`, if it is one, when given)."""
+        ...
+
     async def practices(self, pcn: str | None = None) -> list[tuple[str, str]]:
         """(PCN, practice) pairs of which an event was received."""
         ...

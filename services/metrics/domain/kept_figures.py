@@ -187,13 +187,23 @@ def acknowledgement(values: Values) -> dict[str, Any]:
     }
 
 
+_MET = {str(c): f"response_times.{c}.after.{DeadlineStatus.MET}" for c in APPOINTMENT_CODES}
+_BREACHED = {str(c): f"response_times.{c}.after.{DeadlineStatus.BREACHED}" for c in APPOINTMENT_CODES}
+
+
 def trend_point(
     month: str, values: Values, unsettled: Iterable[DeadlineCase], as_of: datetime
 ) -> dict[str, Any]:
     """`trust_view.trend_point` from the counters (without `response_times`, which only the month needs)."""
-    statuses = deadline_statuses(values, unsettled, as_of)
-    within = sum(statuses[c][DeadlineStatus.MET] for c in APPOINTMENT_CODES)
-    breached = sum(statuses[c][DeadlineStatus.BREACHED] for c in APPOINTMENT_CODES)
+    # Only met and breached matter here: counted in their final state, less the cases not there yet.
+    within = sum(int(values.get(n, 0)) for n in _MET.values())
+    breached = sum(int(values.get(n, 0)) for n in _BREACHED.values())
+    for case in unsettled:
+        status = case.status(as_of)
+        if status == case.after or case.code not in _MET:
+            continue
+        within += (status == DeadlineStatus.MET) - (case.after == DeadlineStatus.MET)
+        breached += (status == DeadlineStatus.BREACHED) - (case.after == DeadlineStatus.BREACHED)
     attended, dna = _int(values, "attendance.attended"), _int(values, "attendance.dna")
     cap = capacity(values)
     return {

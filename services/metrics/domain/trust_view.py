@@ -61,19 +61,22 @@ def trust_view(
     """Every PCN side by side for `month`, outliers flagged, with `history` months of trend per PCN, and
     each PCN's waiting cases and open escalations as of `as_of`, computed from the facts."""
     months = previous_months(month, history)
-    trends = {pcn: [trend_point(facts, m, as_of) for m in months] for pcn, facts in by_pcn.items()}
+    points = {pcn: [trend_point(facts, m, as_of) for m in months] for pcn, facts in by_pcn.items()}
+    trends = {pcn: [_without_response_times(p) for p in ps] for pcn, ps in points.items()}
+    times = {pcn: ps[-1]["response_times"] for pcn, ps in points.items()}
     now = {pcn: now_figures(facts, month, as_of) for pcn, facts in by_pcn.items()}
-    return side_by_side(months, trends, now, as_of)
+    return side_by_side(months, trends, times, now, as_of)
 
 
 def side_by_side(
     months: list[str],
     trends: Mapping[str, list[dict[str, Any]]],
+    response_times: Mapping[str, Any],
     now: Mapping[str, Mapping[str, Any]],
     as_of: datetime,
 ) -> dict[str, Any]:
-    """The trust view from each PCN's trend (oldest first, the last point with its `response_times`) and
-    its figures as of now."""
+    """The trust view from each PCN's trend (oldest first, without response times), the response times of
+    its last month and its figures as of now."""
     rows = {pcn: trend[-1] for pcn, trend in trends.items()}
     flags = {metric: outliers({p: r[metric] for p, r in rows.items()}) for metric in FLAGGED_METRICS}
     return {
@@ -82,14 +85,10 @@ def side_by_side(
         "as_of": as_of.astimezone(UTC).isoformat(),
         "months": months,
         "pcns": {
-            pcn: {
-                **_without_response_times(row),
-                **now[pcn],
-                "flags": {metric: flags[metric][pcn] for metric in flags},
-            }
+            pcn: {**row, **now[pcn], "flags": {metric: flags[metric][pcn] for metric in flags}}
             for pcn, row in rows.items()
         },
-        "response_times": {pcn: row["response_times"] for pcn, row in rows.items()},
-        "trends": {pcn: [_without_response_times(t) for t in ts] for pcn, ts in trends.items()},
+        "response_times": dict(response_times),
+        "trends": dict(trends),
         "flag_rules": FLAG_RULES,
     }

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from services.metrics.adapters.live_feed import LiveFeed
@@ -90,14 +90,16 @@ def build_router(db: Database, ctx: MetricsContext, feed: LiveFeed) -> APIRouter
                 media_type="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="mhp-return-{pcn}-{month}.csv"'},
             )
-        return report
+        return JSONResponse(report)
 
-    @router.get("/reports/trust")
-    async def get_trust(principal: TrustReader, month: OptionalMonth = None) -> dict[str, Any]:
+    @router.get("/reports/trust", response_model=dict[str, Any])
+    async def get_trust(principal: TrustReader, month: OptionalMonth = None) -> Response:
         """Every PCN of the trust's directory side by side, with six months of trend."""
         month = bounded_month(month, ctx.clock)
         async with SqlMetricsUnitOfWork.reading(db) as uow:
-            return await queries.trust_report(uow, month, ctx.clock(), pcns=principal.scope_pcns)
+            report = await queries.trust_report(uow, month, ctx.clock(), pcns=principal.scope_pcns)
+        # Plain JSON already (str, numbers, lists, dicts): encoded as it is, not walked value by value.
+        return JSONResponse(report)
 
     @router.get("/live", response_class=StreamingResponse, responses=LIVE_FULL)
     async def live(request: Request, principal: LiveWatcher) -> StreamingResponse:

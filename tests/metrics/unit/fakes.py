@@ -116,6 +116,9 @@ class FakeKeptFigures:
         self.shares = copy.deepcopy(dict(contributions))
         self.known = set(practices)
 
+    async def pcns(self, pcn: str | None = None) -> list[str]:
+        return sorted({p for p, _ in self.known if pcn is None or p == pcn})
+
     async def practices(self, pcn: str | None = None) -> list[tuple[str, str]]:
         return sorted(p for p in self.known if pcn is None or p[0] == pcn)
 
