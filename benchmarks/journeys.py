@@ -263,14 +263,14 @@ async def measure(
     ]
     slots = asyncio.Semaphore(concurrency)
 
-    async def journey(call: CallReceived, code: TriageCode) -> None:
+    async def journey(call: CallReceived, code: TriageCode, modality: str) -> None:
         async with slots:
             started = time.perf_counter()
             await feed.publish(call)
             stages[STAGES[0]].append(await listed.wait(call.data.call_id, timeout) - started)
             body: dict[str, object] = {"triage_code": code.value}
             if code not in (TriageCode.A, TriageCode.B):
-                body["modality"] = "telephone"
+                body["modality"] = modality
             decided = time.perf_counter()
             answer = await client.post(f"{triage}/calls/{call.data.call_id}/decision", json=body)
             answer.raise_for_status()
@@ -285,11 +285,21 @@ async def measure(
                 await archived.wait((call.correlation_id, archived_type), timeout)
             results.append((code, event_type))
 
-    planned = [(_call(rng), CODES[i % len(CODES)]) for i in range(journeys)]
+    # Each slot of a session is of one modality: spread the journeys over all three, as MHPs do.
+    modalities = ("telephone", "video", "face_to_face")
+    planned = [(_call(rng), CODES[i % len(CODES)], modalities[i % 3]) for i in range(journeys)]
     started = time.perf_counter()
+    running = asyncio.ensure_future(
+        asyncio.gather(*(journey(*plan) for plan in planned), return_exceptions=True)
+    )
     try:
-        outcomes = await asyncio.gather(*(journey(c, code) for c, code in planned), return_exceptions=True)
-        elapsed = time.perf_counter() - started
+        # A watcher that fails (a 5xx from the worklist) would leave every journey to time out: stop at once.
+        everything: list[asyncio.Future[Any]] = [running, *watchers]
+        await asyncio.wait(everything, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            running.cancel()
+            await next(task for task in watchers if task.done())  # raises the watcher's error
+        outcomes, elapsed = running.result(), time.perf_counter() - started
     finally:
         for task in watchers:
             task.cancel()
