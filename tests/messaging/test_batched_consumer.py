@@ -18,13 +18,24 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from shared.db import Database
-from shared.messaging.consumer import REASON_HEADER, Verdict
+from shared.contracts.v1 import CallReceived
+from shared.db import Database, call_after_commit
+from shared.messaging.consumer import (
+    REASON_HEADER,
+    Delivery,
+    MessageProcessor,
+    Outcome,
+    PermanentFailure,
+    Subscription,
+    Verdict,
+)
 from shared.messaging.inbox import InboxRecord
+from shared.messaging.senders import SenderCheck
 from shared.messaging.topology import declare_topology
-from shared.service import ServiceHost
+from shared.migrations import prepare_schema
+from shared.service import MESSAGING_TABLES, ServiceHost
 from tests.messaging.batch_probe import QUEUE, AppliedNote, batch_probe, noting
-from tests.support.amqp import eventually, get_all, publish_event, publish_raw, queue_depth
+from tests.support.amqp import eventually, get_all, publish_event, publish_raw, queue_depth, sender_for
 from tests.support.factories import call_received
 
 pytestmark = pytest.mark.integration
@@ -151,3 +162,45 @@ async def test_a_consumer_killed_during_a_batch_loses_and_doubles_nothing(
     finally:
         await host.stop()
     assert applied == Counter({e.event_id: 1 for e in events})
+
+
+async def test_a_message_rolled_back_in_a_batch_runs_none_of_its_after_commit_hooks(
+    make_database_url: Callable[[str], str],
+) -> None:
+    db = Database(make_database_url("hooks"), [AppliedNote.__table__, *MESSAGING_TABLES])  # type: ignore[attr-defined]
+    await prepare_schema(db)
+    ran: list[uuid.UUID] = []
+
+    async def handler(session: Any, event: CallReceived) -> None:
+        call_after_commit(session, lambda: ran.append(event.event_id))
+        if event.data.reason == "permanent":
+            raise PermanentFailure("cannot apply: rule X")
+
+    processor = MessageProcessor(db=db, dead_letters=_Sink(), senders=SenderCheck("RMH"))
+    subscription = Subscription("on_call_received", (CallReceived,), handler)
+    events = [call_received(), call_received(reason="permanent"), call_received()]
+    try:
+        outcomes = await processor.process_batch(QUEUE, subscription, [_delivery(e) for e in events])
+    finally:
+        await db.dispose()
+    assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED, Outcome.APPLIED]
+    assert ran == [events[0].event_id, events[2].event_id]
+
+
+class _Sink:
+    async def publish_dead_letter(
+        self, body: bytes, *, queue: str, properties: dict[str, Any], headers: dict[str, Any]
+    ) -> None:
+        return None
+
+
+def _delivery(event: CallReceived) -> Delivery:
+    return Delivery(
+        body=event.model_dump_json().encode(),
+        routing_key=event.routing_key,
+        message_id=str(event.event_id),
+        correlation_id=str(event.correlation_id),
+        message_type=event.event_type,
+        headers={},
+        user_id=sender_for(event),
+    )
