@@ -45,6 +45,8 @@ DEADLINES: Table = DeadlineCaseRow.__table__  # type: ignore[attr-defined]
 WAITING: Table = WaitingRow.__table__  # type: ignore[attr-defined]
 PRACTICES: Table = PracticeRow.__table__  # type: ignore[attr-defined]
 BATCH = 5000
+WRITERS_LOCK = 0x6D68704B
+"""The advisory lock key of metrics' writers (a constant of this service's own database)."""
 INSTANTS = ("transition_at", "respond_by", "first_starts_at", "waiting_since")
 
 
@@ -109,6 +111,12 @@ class SqlKeptFigures:
     @staticmethod
     def _insert(conn: AsyncConnection, table: Table) -> Any:
         return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+    async def hold(self) -> None:
+        conn = await self._conn()
+        # SQLite has one writer at a time already; PostgreSQL's concurrent consumers queue here.
+        if conn.dialect.name == "postgresql":
+            await conn.execute(select(func.pg_advisory_xact_lock(WRITERS_LOCK)))
 
     async def contribution(self, source: str) -> Contribution | None:
         conn = await self._conn()

@@ -64,6 +64,12 @@ class KeptFigures(Protocol):
     """The figures kept as events arrive: counters and medians per (PCN, scope, month, name), each fact's
     contribution, the deadline cases and the waiting cases; and which practices each PCN has."""
 
+    async def hold(self) -> None:
+        """Take the writers' lock until the transaction ends: a fact's new contribution is applied as its
+        difference from the stored one, and an event refreshes related facts (a call and its
+        appointments), so two writers must not read the same stored shares at once."""
+        ...
+
     async def contribution(self, source: str) -> Contribution | None: ...
 
     async def replace(self, source: str, pcn: str, old: Contribution | None, new: Contribution) -> None:

@@ -99,6 +99,10 @@ class FakeKeptFigures:
     def __init__(self) -> None:
         self.shares: dict[str, tuple[str, Contribution]] = {}
         self.known: set[tuple[str, str]] = set()
+        self.held = False
+
+    async def hold(self) -> None:
+        self.held = True
 
     async def contribution(self, source: str) -> Contribution | None:
         found = self.shares.get(source)

@@ -46,6 +46,7 @@ async def archive_event(cmd: ArchiveEvent, uow: MetricsUnitOfWork, ctx: MetricsC
     """Archive, fold into the one fact the event concerns and keep the figures it changes (all in the
     consumer's transaction); returns the fact as stored."""
     record = archived(cmd.event)
+    await uow.kept.hold()
     await uow.archive.add(record)
     kind, key = entity_key(record)
     existing = await uow.projections.get(kind, key)

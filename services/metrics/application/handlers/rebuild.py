@@ -21,6 +21,7 @@ async def rebuild_projections(cmd: RebuildProjections, uow: MetricsUnitOfWork, _
     Run in one unit of work: readers see the old projections until the new ones commit, and (on SQLite)
     the live consumer waits on the write lock rather than applying an event the replay would miss.
     """
+    await uow.kept.hold()  # the live consumer waits for the swap rather than applying a missed event
     total = await uow.archive.count()
     facts: dict[tuple[FactKind, uuid.UUID], Fact] = {}
     replayed = 0
