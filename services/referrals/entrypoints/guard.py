@@ -1,8 +1,8 @@
 """Referrals' access at the HTTP edge: the role's right (403), the organisation's scope (404), the audit.
 
 Referrals holds no NHS number, so every audit row names the patient by episode (the correlation id).
-Refusals of a referral or follow-up that exists are recorded too, whether the role lacked the right or
-the resource is another organisation's; the caller sees only 403 or the same 404 as for a missing id.
+Refusals of a referral, follow-up or escalation that exists are recorded too, whether the role lacked the
+right or the resource is another organisation's; the caller sees only 403 or the same 404 as for a missing id.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from fastapi import Request
 from services.referrals.adapters.unit_of_work import SqlReferralsUnitOfWork
 from services.referrals.application import queries
 from services.referrals.application.access import POLICY, Action
+from services.referrals.application.handlers.escalations import find_escalation
+from services.referrals.domain.escalation import Escalation
 from services.referrals.domain.follow_up import DnaFollowUp
 from services.referrals.domain.referral import Referral
 from shared.audit import AuditAction, AuditOutcome, AuditRecord, audit_record, record_access
 from shared.db import Database
 from shared.identity import Forbidden, OrganisationDirectory, Principal, current_principal, not_found
 
-Resource = Referral | DnaFollowUp
+Resource = Referral | DnaFollowUp | Escalation
 R = TypeVar("R", Referral, DnaFollowUp)
 
 
@@ -35,9 +37,12 @@ def audit_entry(
     *,
     resource_id: uuid.UUID | None = None,
 ) -> AuditRecord:
-    """One row about a referral or follow-up (or, with `resource_id`, another referral of its chain)."""
+    """One row about a referral, follow-up or escalation (or, with `resource_id`, another referral of its
+    chain)."""
     if isinstance(resource, Referral):
         kind, own_id = "Referral", resource.referral_id
+    elif isinstance(resource, Escalation):
+        kind, own_id = "Escalation", resource.escalation_id
     else:
         kind, own_id = "DnaFollowUp", resource.follow_up_id
     return audit_record(
@@ -100,6 +105,8 @@ class Guard:
                 return await queries.find_referral(uow, referral_id)
             if (follow_up_id := _uuid(path_params.get("follow_up_id"))) is not None:
                 return await queries.find_follow_up(uow, follow_up_id)
+            if (escalation_id := _uuid(path_params.get("escalation_id"))) is not None:
+                return await find_escalation(uow, escalation_id)
         return None
 
     async def in_scope(

@@ -8,7 +8,7 @@ but not act on 403. Every read, change and refusal of an existing escalation is 
 # No `from __future__ import annotations`: FastAPI resolves the routes' dependencies from annotations.
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.referrals.adapters.unit_of_work import SqlReferralsUnitOfWork
-from services.referrals.application.access import POLICY, Action
+from services.referrals.application.access import Action
 from services.referrals.application.commands import (
     AcknowledgeEscalation,
     HandOverEscalation,
@@ -27,13 +27,14 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.application.escalation_access import Actor
 from services.referrals.application.handlers import escalations as handlers
 from services.referrals.domain.escalation import Escalation, EscalationClosed, EscalationState, Step
-from shared.audit import AuditAction, AuditOutcome, audit_record, record_access
+from services.referrals.entrypoints.guard import Guard, audit_entry
+from shared.audit import AuditAction, AuditOutcome, record_access
 from shared.contracts.codes import EscalationOutcome, EscalationReason, EscalationTarget
 from shared.contracts.envelope import StaffId
 from shared.contracts.text import IdentifierFreeText
 from shared.db import Database
 from shared.http.paging import Page, page_of
-from shared.identity import Forbidden, Principal, current_principal, not_found
+from shared.identity import Principal, not_found
 
 __all__ = ["build_escalations_router"]
 
@@ -125,56 +126,13 @@ async def answering() -> AsyncIterator[None]:
         raise HTTPException(409, detail=exc.reason) from None
 
 
-def _audit(
-    principal: Principal,
-    escalation: Escalation,
-    operation: str,
-    action: AuditAction,
-    outcome: AuditOutcome = AuditOutcome.SUCCESS,
-) -> Any:
-    return audit_record(
-        principal,
-        operation=operation,
-        action=action,
-        resource_type="Escalation",
-        resource_id=escalation.escalation_id,
-        episode_id=escalation.correlation_id,
-        outcome=outcome,
-    )
-
-
 def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
     router = APIRouter(tags=["escalations"])
+    guard = Guard(db)
 
     async def find(escalation_id: uuid.UUID) -> Escalation | None:
         async with SqlReferralsUnitOfWork.reading(db) as uow:
             return await handlers.find_escalation(uow, escalation_id)
-
-    def requires(
-        action: Action, operation: str, audit_action: AuditAction
-    ) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-        """`POLICY.requires(action)`, recording a refusal when the route names an existing escalation."""
-        check = POLICY.requires(action)
-
-        async def dependency(request: Request) -> Principal:
-            try:
-                return await check(request)
-            except Forbidden:
-                named = request.path_params.get("escalation_id")
-                try:
-                    found = await find(uuid.UUID(str(named))) if named is not None else None
-                except ValueError:
-                    found = None
-                if found is not None:
-                    refused = _audit(
-                        current_principal(request), found, operation, audit_action, AuditOutcome.REFUSED
-                    )
-                    await record_access(db, refused)
-                raise
-
-        dependency.__name__ = f"requires_{action.name.lower()}"
-        dependency.access = (POLICY, action)  # type: ignore[attr-defined]
-        return dependency
 
     async def scoped(
         principal: Principal, escalation_id: uuid.UUID, operation: str, action: AuditAction, *, acting: bool
@@ -185,7 +143,7 @@ def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         if found is None:
             raise not_found()
         if not actor.may_see(found) or (acting and not actor.may_act(found)):
-            await record_access(db, _audit(principal, found, operation, action, AuditOutcome.REFUSED))
+            await record_access(db, audit_entry(principal, found, operation, action, AuditOutcome.REFUSED))
             if not actor.may_see(found):
                 raise not_found()
             raise HTTPException(
@@ -198,7 +156,8 @@ def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         request: Request,
         response: Response,
         principal: Annotated[
-            Principal, Depends(requires(Action.LIST_ESCALATIONS, "escalation.list", AuditAction.EXECUTE))
+            Principal,
+            Depends(guard.requires(Action.LIST_ESCALATIONS, "escalation.list", AuditAction.EXECUTE)),
         ],
         page: Page,
         state: StateQuery = None,
@@ -211,7 +170,7 @@ def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
             )
         shown = page_of(rows, page, request, response)
         await record_access(
-            db, *(_audit(principal, e, "escalation.list", AuditAction.EXECUTE) for e in shown)
+            db, *(audit_entry(principal, e, "escalation.list", AuditAction.EXECUTE) for e in shown)
         )
         return [EscalationView.of(e) for e in shown]
 
@@ -219,12 +178,12 @@ def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
     async def get_escalation(
         escalation_id: uuid.UUID,
         principal: Annotated[
-            Principal, Depends(requires(Action.READ_ESCALATION, "escalation.read", AuditAction.READ))
+            Principal, Depends(guard.requires(Action.READ_ESCALATION, "escalation.read", AuditAction.READ))
         ],
     ) -> EscalationDetail:
         """An escalation with its history: raised, each climb, acknowledgement, hand-overs, resolution."""
         found = await scoped(principal, escalation_id, "escalation.read", AuditAction.READ, acting=False)
-        await record_access(db, _audit(principal, found, "escalation.read", AuditAction.READ))
+        await record_access(db, audit_entry(principal, found, "escalation.read", AuditAction.READ))
         return EscalationDetail.of(found)
 
     async def act(
@@ -233,11 +192,11 @@ def build_escalations_router(db: Database, ctx: ReferralsContext) -> APIRouter:
         await scoped(principal, escalation_id, operation, AuditAction.UPDATE, acting=True)
         async with answering(), SqlReferralsUnitOfWork.begin(db) as uow:
             escalation: Escalation = await run(uow)
-            uow.audit(_audit(principal, escalation, operation, AuditAction.UPDATE))
+            uow.audit(audit_entry(principal, escalation, operation, AuditAction.UPDATE))
         return EscalationDetail.of(escalation)
 
     def acting(operation: str) -> Any:
-        return Depends(requires(Action.ACT_ON_ESCALATION, operation, AuditAction.UPDATE))
+        return Depends(guard.requires(Action.ACT_ON_ESCALATION, operation, AuditAction.UPDATE))
 
     @router.post("/escalations/{escalation_id}/acknowledge", response_model=EscalationDetail)
     async def acknowledge(

@@ -11,14 +11,22 @@ from services.referrals.application.context import ReferralsContext
 from services.referrals.domain.deadlines import Deadlines
 from services.referrals.domain.decisions import DecisionRaced, IgnoredDecision, TriageDecision
 from services.referrals.domain.directory import Defaults, Directory, PcnDirectory, ReceivingService
+from services.referrals.domain.episode import Episode
+from services.referrals.domain.escalation import Raised
 from services.referrals.domain.follow_up import DnaEpisode, DnaFollowUp, FollowUpStatus
 from services.referrals.domain.lifecycle import OPEN_STATUSES
 from services.referrals.domain.referral import Referral
 from services.referrals.domain.signpost import Signpost
-from shared.contracts.codes import Destination, SignpostOutcome, TriageCode
+from shared.contracts.codes import (
+    Destination,
+    EscalationReason,
+    EscalationTarget,
+    SignpostOutcome,
+    TriageCode,
+)
 from shared.working_time import WorkingCalendar
 from tests.referrals.unit.escalation_fakes import FakeEscalations
-from tests.support.clock import FakeClock
+from tests.support.clock import MONDAY_10AM, FakeClock
 from tests.support.fake_uow import FakeUnitOfWork
 
 T = TypeVar("T")
@@ -254,3 +262,24 @@ def context(clock: FakeClock, **overrides: Any) -> ReferralsContext:
     }
     fields.update(overrides)
     return ReferralsContext(**fields)
+
+
+def raised(
+    target: EscalationTarget = EscalationTarget.PRACTICE_CLINICAL_LEAD,
+    reason: EscalationReason = EscalationReason.RISK,
+    **fields: object,
+) -> Raised:
+    """A `case.escalated` as referrals receives it: booking's, naming nobody, at Monday 10:00."""
+    values: dict[str, object] = {
+        "escalation_id": uuid.uuid4(),
+        "episode": Episode(PCN, PRACTICE, uuid.uuid4()),
+        "target": target,
+        "reason": reason,
+        "rung": 0,
+        "assigned_to": None,
+        "acknowledge_by": None,
+        "occurred_at": MONDAY_10AM,
+        "event_id": uuid.uuid4(),
+        "raised_by": "RMH/booking",
+    } | fields
+    return Raised(**values)  # type: ignore[arg-type]

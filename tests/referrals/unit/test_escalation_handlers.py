@@ -23,12 +23,20 @@ from services.referrals.application.publishing import Where, publish
 from services.referrals.domain import events
 from services.referrals.domain.directory import TrustContacts
 from services.referrals.domain.episode import Episode
-from services.referrals.domain.escalation import Escalation, EscalationState, Raised
+from services.referrals.domain.escalation import Escalation, EscalationState
 from shared.contracts.codes import EscalationOutcome, EscalationReason, EscalationTarget
 from shared.contracts.v1 import CaseEscalated, EscalationAcknowledged, EscalationResolved
 from shared.errors import NotYet
 from shared.identity import Role
-from tests.referrals.unit.fakes import DIRECTORY, LEAD, PCN, PRACTICE, FakeReferralsUnitOfWork, context
+from tests.referrals.unit.fakes import (
+    DIRECTORY,
+    LEAD,
+    PCN,
+    PRACTICE,
+    FakeReferralsUnitOfWork,
+    context,
+    raised,
+)
 from tests.support.clock import MONDAY_10AM, FakeClock
 
 T: TypeAlias = EscalationTarget
@@ -48,22 +56,6 @@ TRUST_ACTOR = Actor("someone.at.trust", Role.TRUST_MANAGER, frozenset({PCN}), No
 @pytest.fixture
 def ctx(clock: FakeClock) -> ReferralsContext:
     return context(clock, directory=NAMED)
-
-
-def raised(target: T = T.PRACTICE_CLINICAL_LEAD, reason: R = R.RISK, **fields: object) -> Raised:
-    values: dict[str, object] = {
-        "escalation_id": uuid.uuid4(),
-        "episode": Episode(PCN, PRACTICE, uuid.uuid4()),
-        "target": target,
-        "reason": reason,
-        "rung": 0,
-        "assigned_to": None,
-        "acknowledge_by": None,
-        "occurred_at": MONDAY_10AM,
-        "event_id": uuid.uuid4(),
-        "raised_by": "RMH/booking",
-    } | fields
-    return Raised(**values)  # type: ignore[arg-type]
 
 
 async def hold(uow: FakeReferralsUnitOfWork, ctx: ReferralsContext, **fields: object) -> Escalation:

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
 import pytest
 
-from services.referrals.domain.episode import Episode
 from services.referrals.domain.escalation import (
     Acknowledged,
     Escalation,
     EscalationClosed,
     EscalationState,
-    Raised,
     Resolved,
 )
 from services.referrals.domain.escalation_policy import EscalationPolicy, Within
 from services.referrals.settings import ReferralsSettings
 from shared.contracts.codes import EscalationOutcome, EscalationReason, EscalationTarget
+from tests.referrals.unit.fakes import raised
 from tests.support.clock import MONDAY_10AM
 
 T: TypeAlias = EscalationTarget
@@ -27,22 +25,6 @@ R: TypeAlias = EscalationReason
 POLICY = EscalationPolicy()
 FRIDAY_7PM = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)
 OWNERS = {T.PRACTICE_CLINICAL_LEAD: "lead.1", T.DUTY_GP: "gp.1", T.TRUST_DUTY_MANAGER: "trust.1"}
-
-
-def raised(target: T = T.PRACTICE_CLINICAL_LEAD, reason: R = R.RISK, **fields: object) -> Raised:
-    values: dict[str, object] = {
-        "escalation_id": uuid.uuid4(),
-        "episode": Episode("U00123", "Y01234", uuid.uuid4()),
-        "target": target,
-        "reason": reason,
-        "rung": 0,
-        "assigned_to": None,
-        "acknowledge_by": None,
-        "occurred_at": MONDAY_10AM,
-        "event_id": uuid.uuid4(),
-        "raised_by": "RMH/triage",
-    } | fields
-    return Raised(**values)  # type: ignore[arg-type]
 
 
 def held(target: T = T.PRACTICE_CLINICAL_LEAD, owner: str | None = "lead.1", **fields: object) -> Escalation:
