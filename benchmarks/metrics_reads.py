@@ -33,11 +33,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import yaml
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks.metrics_rebuild import synthetic_archive
-from services.metrics.adapters.tables import ArchivedEventRow
+from benchmarks.metrics_rebuild import fill_archive
 from services.metrics.adapters.unit_of_work import SqlMetricsUnitOfWork
 from services.metrics.application import queries
 from services.metrics.bootstrap import MIGRATIONS, build_database, build_host
@@ -83,17 +82,8 @@ async def fill(database_url: str, events: int, pcns: dict[str, list[str]]) -> No
     db = build_database(MetricsSettings(database_url=database_url))
     try:
         await prepare_schema(db, MIGRATIONS)
-        table = ArchivedEventRow.__table__  # type: ignore[attr-defined]
         started = time.perf_counter()
-        batch: list[dict[str, Any]] = []
-        async with db.engine.begin() as conn:
-            for row in synthetic_archive(events, pcns=pcns):
-                batch.append(row)
-                if len(batch) == 20_000:
-                    await conn.execute(insert(table), batch)
-                    batch.clear()
-            if batch:
-                await conn.execute(insert(table), batch)
+        await fill_archive(db, events, pcns)
         filled = time.perf_counter() - started
         started = time.perf_counter()
         await rebuild(db)

@@ -33,6 +33,7 @@ from services.metrics.adapters.tables import PROJECTIONS, ArchivedEventRow
 from services.metrics.bootstrap import MIGRATIONS, build_database
 from services.metrics.cli import rebuild
 from services.metrics.settings import MetricsSettings
+from shared.db import Database
 from shared.migrations import prepare_schema
 
 PCNS = {f"U{n:05d}": [f"Y{n:02d}{p:03d}" for p in range(4)] for n in range(10, 22)}
@@ -141,20 +142,25 @@ def synthetic_archive(
             }
 
 
-async def main(events: int, database_url: str) -> None:
-    db = build_database(MetricsSettings(database_url=database_url))
-    await prepare_schema(db, MIGRATIONS)
+async def fill_archive(db: Database, events: int, pcns: dict[str, list[str]] | None = None) -> None:
+    """Write `events` synthetic archive rows straight into the table, in batches of 20,000."""
     table = ArchivedEventRow.__table__  # type: ignore[attr-defined]
-    started = time.perf_counter()
     batch: list[dict[str, Any]] = []
     async with db.engine.begin() as conn:
-        for row in synthetic_archive(events):
+        for row in synthetic_archive(events, pcns=pcns):
             batch.append(row)
             if len(batch) == 20_000:
                 await conn.execute(insert(table), batch)
                 batch.clear()
         if batch:
             await conn.execute(insert(table), batch)
+
+
+async def main(events: int, database_url: str) -> None:
+    db = build_database(MetricsSettings(database_url=database_url))
+    await prepare_schema(db, MIGRATIONS)
+    started = time.perf_counter()
+    await fill_archive(db, events)
     print(f"archive filled with {events:,} events in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
